@@ -1,0 +1,59 @@
+"""vkMapMemory2KHR on every HOST_VISIBLE memory type: success, ppData, alignment, contents.
+
+Spec: vkMapMemory2KHR ppData ("This pointer minus VkMemoryMapInfoKHR::offset must be
+aligned to at least VkPhysicalDeviceLimits::minMemoryMapAlignment"), and the
+description ("behaves identically to vkMapMemory").
+"""
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fixtures.coverage import covers
+from fixtures.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
+from fixtures.strategies import MapRange, allocation_sizes, valid_map_ranges
+
+
+def _check_round_trip(mem, rng: MapRange, alignment: int, seed: int) -> None:
+    result = mem.map2(offset=rng.offset, size=rng.size)
+    assert_success(result)
+    assert_aligned(result, alignment)
+    data = pattern(seed, result.size)
+    mem.bytes()[:] = data
+    assert mem.unmap2() == 0, "vkUnmapMemory2KHR did not return VK_SUCCESS"
+
+    again = mem.map2(offset=rng.offset, size=rng.size)
+    assert_success(again)
+    assert_aligned(again, alignment)
+    assert_bytes_equal(bytes(mem.bytes()), data, f"{mem} {rng}: bytes written before unmap, read after remap")
+    assert mem.unmap2() == 0, "vkUnmapMemory2KHR did not return VK_SUCCESS"
+
+
+@covers(
+    "VUID-vkMapMemory2KHR-ppData-parameter",
+    "GUARANTEE-map-success",
+    "GUARANTEE-ppdata-written",
+    "GUARANTEE-map-alignment",
+    "GUARANTEE-contents-preserved",
+)
+def test_whole_allocation_on_every_host_visible_type(device, memory_pool, host_visible_types):
+    """Offset 0, VK_WHOLE_SIZE, on each HOST_VISIBLE type: VK_SUCCESS, aligned pointer, bytes survive unmap and remap."""
+    for i, mt in enumerate(host_visible_types):
+        with memory_pool.lease(mt, 65536) as mem:
+            _check_round_trip(mem, MapRange(0, 2**64 - 1), device.limits_alignment, seed=i)
+
+
+@covers(
+    "VUID-VkMemoryMapInfoKHR-offset-07959",
+    "VUID-VkMemoryMapInfoKHR-size-07960",
+    "VUID-VkMemoryMapInfoKHR-size-07961",
+    "GUARANTEE-map-success",
+    "GUARANTEE-ppdata-written",
+    "GUARANTEE-map-alignment",
+    "GUARANTEE-contents-preserved",
+)
+@given(data=st.data(), allocation_size=allocation_sizes(), seed=st.integers(0, 2**32))
+def test_offsets_and_sizes_round_trip(device, memory_pool, host_visible_types, data, allocation_size, seed):
+    """Any valid (offset, size), VK_WHOLE_SIZE included, on any HOST_VISIBLE type."""
+    mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
+    rng = data.draw(valid_map_ranges(allocation_size), label="range")
+    with memory_pool.lease(mt, allocation_size) as mem:
+        _check_round_trip(mem, rng, device.limits_alignment, seed)

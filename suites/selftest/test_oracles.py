@@ -1,0 +1,60 @@
+"""Self-tests: each oracle fails on a bad observation and passes a good one."""
+import pytest
+
+from fixtures.driver import SENTINEL, MapResult
+from fixtures.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
+
+
+def result(ptr=0x7F0000001000, code=0, offset=0, size=4096, entry="vkMapMemory2KHR"):
+    return MapResult(entry=entry, result=code, ptr=ptr, offset=offset, size=size)
+
+
+def test_success_accepts_a_written_pointer():
+    assert_success(result())
+
+
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        (result(code=-5), "expected VK_SUCCESS"),
+        (result(ptr=SENTINEL), "not written"),
+        (result(ptr=0), "NULL"),
+    ],
+)
+def test_success_rejects(bad, why):
+    with pytest.raises(AssertionError, match=why):
+        assert_success(bad)
+
+
+def test_aligned_accepts_base_aligned_pointer_with_offset():
+    assert_aligned(result(ptr=0x7F0000001000 + 13, offset=13), 64)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        result(ptr=0x7F0000001000 + 8),  # misaligned
+        result(ptr=0x7F0000001000, offset=13),  # offset not applied
+        result(ptr=0x7F0000001000 + 26, offset=13),  # offset applied twice
+    ],
+)
+def test_aligned_rejects(bad):
+    with pytest.raises(AssertionError, match="minMemoryMapAlignment"):
+        assert_aligned(bad, 64)
+
+
+def test_bytes_equal_names_the_first_difference():
+    data = pattern(1, 100)
+    assert_bytes_equal(data, data, "same")
+    wrong = data[:40] + bytes([data[40] ^ 1]) + data[41:]
+    with pytest.raises(AssertionError, match=r"1 of 100 bytes differ, first at \+40"):
+        assert_bytes_equal(wrong, data, "one flipped bit")
+    with pytest.raises(AssertionError, match="bytes seen"):
+        assert_bytes_equal(data[:99], data, "short")
+
+
+def test_pattern_detects_shifted_and_stale_copies():
+    data = pattern(7, 4096)
+    assert data[1:] != data[:-1]  # a copy shifted by one byte does not match
+    assert pattern(8, 4096) != data  # another seed: a stale copy does not match
+    assert pattern(7, 4096) == data  # reproducible
