@@ -48,11 +48,11 @@ class ResultsWriter:
         self.started = time.time()
 
     def pytest_runtest_logreport(self, report):
-        rec = self.tests.setdefault(report.nodeid, {"nodeid": report.nodeid, "outcome": "Pass", "duration": 0.0, "covers": [], "vkresults": {}, "details": None})
+        rec = self.tests.setdefault(report.nodeid, {"nodeid": report.nodeid, "outcome": "Pass", "duration": 0.0, "covers": [], "violates": [], "vkresults": {}, "details": None})
         rec["duration"] += getattr(report, "duration", 0.0) or 0.0
         for name, value in getattr(report, "user_properties", []):
-            if name == "covers":
-                rec["covers"] = value
+            if name in ("covers", "violates"):
+                rec[name] = value
             elif name == "vkresults":
                 for k, n in value.items():
                     rec["vkresults"][k] = rec["vkresults"].get(k, 0) + n
