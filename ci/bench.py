@@ -1,0 +1,164 @@
+"""Benchmark of the suite on the installed driver: prints a table, writes JSON.
+
+    ci/bench [--json FILE] [--quick] [pytest options for the suite runs, e.g. --vk-device 1]
+
+Measured in one run on one machine:
+  raw map+unmap       one vkMapMemory2KHR + vkUnmapMemory2KHR through raw cffi function pointers
+  suite map+unmap     the same through the driver-access module (validate, call, state, observe)
+  checked example     generate (hypothesis), validate, map, check success and alignment, unmap
+  examples/s/worker   checked examples per second on one worker
+  worker start-up     instance + device creation, as each xdist worker does it
+  ci profile wall     the whole conformance run with the 'ci' profile, -n 1 and -n auto (set-up excluded)
+Nothing here is a test: the numbers are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _best(fn, repeat=5):
+    """Best of ``repeat`` timings of fn() (seconds): the least disturbed run."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def measure_calls(n: int) -> dict:
+    from hypothesis import given, settings
+    from fixtures import abi
+    from fixtures.device import Device
+    from fixtures.instance import Instance
+    from fixtures.oracles import assert_aligned, assert_success
+    from fixtures.selection import select
+    from fixtures.strategies import range_batches
+
+    t0 = time.perf_counter()
+    instance = Instance()
+    physical = select(instance.physical_devices(), os.environ.get("VKMAP_CTS_DEVICE_UUID"))
+    device = Device(instance, physical)
+    startup = time.perf_counter() - t0
+    out = {"device": physical.identity(), "worker_startup_ms": startup * 1e3}
+    try:
+        mt = physical.host_visible_types[0]
+        mem = device.allocate(mt, 65536)
+        drv = device.driver
+        ffi = abi.ffi
+        info = ffi.new("VkMemoryMapInfo*", {"sType": abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO, "memory": ffi.cast("VkDeviceMemory", mem.handle), "size": abi.VK_WHOLE_SIZE})
+        uinfo = ffi.new("VkMemoryUnmapInfo*", {"sType": abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO, "memory": ffi.cast("VkDeviceMemory", mem.handle)})
+        pp = ffi.new("void**")
+        map_pfn, unmap_pfn, dev = drv.pfn["vkMapMemory2KHR"], drv.pfn["vkUnmapMemory2KHR"], drv.device
+
+        def raw():
+            for _ in range(n):
+                map_pfn(dev, info, pp)
+                unmap_pfn(dev, uinfo)
+
+        def suite():
+            for _ in range(n):
+                mem.map2()
+                mem.unmap2()
+
+        out["raw_map_unmap_us"] = _best(raw) / n * 1e6
+        out["suite_map_unmap_us"] = _best(suite) / n * 1e6
+
+        # A checked example: a generated range, validated, mapped, judged, unmapped.
+        # Hypothesis draws batches of ranges (fixtures.strategies.range_batches), as the suites do.
+        alignment = physical.min_memory_map_alignment
+        examples = max(20, n // 32)
+        checked_count = 0
+
+        @settings(max_examples=examples, database=None, derandomize=True, deadline=None)
+        @given(batch=range_batches(65536))
+        def checked(batch):
+            nonlocal checked_count
+            for r in batch.ranges():
+                result = mem.map2(offset=r.offset, size=r.size)
+                assert_success(result)
+                assert_aligned(result, alignment)
+                mem.unmap2()
+                checked_count += 1
+
+        t = time.perf_counter()
+        checked()
+        per_example = (time.perf_counter() - t) / checked_count
+        out["checked_example_us"] = per_example * 1e6
+        out["examples_per_s_per_worker"] = 1 / per_example
+        out["overhead_ratio"] = out["checked_example_us"] / out["raw_map_unmap_us"]
+        device.free(mem)
+    finally:
+        device.close()
+        instance.close()
+    return out
+
+
+def measure_suite(workers: str, extra: list[str]) -> float:
+    cmd = [sys.executable, "-m", "pytest", "suites", "--ignore=suites/selftest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "ci", "-n", workers, "--report-dir", str(ROOT / "reports" / "bench-run"), *extra]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - t
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    print(f"  pytest -n {workers}: {wall:.1f} s ({last})", flush=True)
+    return wall
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", default=str(ROOT / "reports" / "bench.json"), help="where to write the numbers (default reports/bench.json)")
+    ap.add_argument("--calls", type=int, default=20000, help="map+unmap pairs per timing (default 20000)")
+    ap.add_argument("--no-suite", action="store_true", help="skip the whole-suite wall-time runs")
+    args, extra = ap.parse_known_args()
+
+    print("measuring calls ...", flush=True)
+    calls = measure_calls(args.calls)
+    suite = {}
+    if not args.no_suite:
+        print("measuring the ci profile run ...", flush=True)
+        suite["n1_s"] = measure_suite("1", extra)
+        suite["nauto_s"] = measure_suite("auto", extra)
+        suite["speedup"] = suite["n1_s"] / suite["nauto_s"]
+    doc = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}, "calls": calls, "suite": suite}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(doc, indent=1))
+
+    d = calls["device"]
+    rows = [
+        ("device", f"{d['deviceName']} ({d['driverName']} {d['driverInfo']})"),
+        ("host", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
+        ("raw map+unmap (cffi)", f"{calls['raw_map_unmap_us']:.2f} us"),
+        ("suite map+unmap (driver module)", f"{calls['suite_map_unmap_us']:.2f} us"),
+        ("checked example (generate, validate, map, check, unmap)", f"{calls['checked_example_us']:.2f} us = {calls['overhead_ratio']:.1f}x raw"),
+        ("checked examples per second per worker", f"{calls['examples_per_s_per_worker']:,.0f}"),
+        ("worker start-up (instance + device)", f"{calls['worker_startup_ms']:.1f} ms"),
+    ]
+    if suite:
+        rows += [
+            ("ci profile, -n 1", f"{suite['n1_s']:.1f} s"),
+            (f"ci profile, -n auto ({os.cpu_count()} CPUs)", f"{suite['nauto_s']:.1f} s"),
+            ("speed-up -n auto over -n 1", f"{suite['speedup']:.2f}x"),
+        ]
+    width = max(len(k) for k, _ in rows)
+    print()
+    print(f"| {'measure'.ljust(width)} | value |")
+    print(f"| {'-' * width} | --- |")
+    for k, v in rows:
+        print(f"| {k.ljust(width)} | {v} |")
+    print(f"\nnumbers written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
