@@ -1,7 +1,11 @@
 """Self-tests: a test that leaks a memory object or a mapping fails; the pool catches a lease left mapped."""
+from pathlib import Path
+
 import pytest
 
 from fixtures.device import LeakError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytest_plugins = ["pytester"]
 
@@ -31,7 +35,8 @@ def test_clean(device, host_visible_types):
 '''
 
 
-def test_leaking_tests_fail(pytester):
+def test_leaking_tests_fail(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
     pytester.makepyfile(test_leaky=LEAKY)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir", str(pytester.path / "out"))
