@@ -1,0 +1,78 @@
+"""Self-tests of driver selection (--vk-device, --vk-api-version) and of set-up errors:
+each bad input gives one line and its documented exit code, never a traceback."""
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from fixtures.errors import BadOption, NoConformingDevice, NoDriver
+from fixtures.selection import parse_api_version, select
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def devices(physical_device):
+    """Three records made from the real device: two with the extension, one without."""
+    a = replace(physical_device, index=0, name="Alpha GPU", uuid="11" * 16)
+    b = replace(physical_device, index=1, name="Beta GPU", uuid="22" * 16)
+    c = replace(physical_device, index=2, name="Gamma iGPU", uuid="33" * 16, extensions=frozenset())
+    return [c, a, b]
+
+
+def test_default_is_first_device_with_the_extension(devices):
+    assert select(devices, None).name == "Alpha GPU"
+
+
+@pytest.mark.parametrize("spec, name", [("1", "Alpha GPU"), ("2", "Beta GPU"), ("beta", "Beta GPU"), ("22" * 16, "Beta GPU"), ("22222222-2222-2222-2222-222222222222", "Beta GPU"), ("igpu", "Gamma iGPU")])
+def test_select_by_index_uuid_or_name(devices, spec, name):
+    assert select(devices, spec).name == name
+
+
+@pytest.mark.parametrize("spec, error", [("7", "only 3 devices"), ("44" * 16, "no device has that UUID"), ("zeta", "no device name contains it"), ("gpu", "several devices match")])
+def test_unknown_device_is_a_bad_option(devices, spec, error):
+    with pytest.raises(BadOption, match=error):
+        select(devices, spec)
+
+
+def test_no_device_and_no_extension(devices):
+    with pytest.raises(NoDriver):
+        select([], None)
+    with pytest.raises(NoConformingDevice, match="no device exposes VK_KHR_map_memory2"):
+        select([devices[0]], None)
+
+
+@pytest.mark.parametrize("text, value", [("1.4", (1 << 22) | (4 << 12)), ("1.3.2", (1 << 22) | (3 << 12) | 2)])
+def test_api_version(text, value):
+    assert parse_api_version(text) == value
+
+
+@pytest.mark.parametrize("text", ["x", "2.0", "1", "1.4.x"])
+def test_bad_api_version(text):
+    with pytest.raises(BadOption):
+        parse_api_version(text)
+
+
+def _run(*args, env=None):
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/selftest/test_abi.py", *args], cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "args, env, code, line",
+    [
+        (["--vk-icd", "/nonexistent/icd.json"], None, 4, "--vk-icd /nonexistent/icd.json: no such file"),
+        (["--vk-device", "no-such-gpu"], None, 4, "--vk-device 'no-such-gpu': no device name contains it"),
+        (["--vk-api-version", "one"], None, 4, "--vk-api-version 'one'"),
+        ([], {"VK_LOADER_DRIVERS_SELECT": "no-such-driver*"}, 6, "the Vulkan loader found no driver"),
+    ],
+)
+def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
+    proc = _run(*args, env=env)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    lines = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert lines == [lines[0]] and lines[0].startswith("vkmap-cts: error: ") and line in lines[0], proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
