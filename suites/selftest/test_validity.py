@@ -1,0 +1,161 @@
+"""Self-tests of the reference validator on synthetic object state (no driver):
+each check rejects a violation with exactly its VUID and accepts the boundary case."""
+import pytest
+
+from fixtures import abi
+from fixtures.arguments import LegacyMapCall, LegacyUnmapCall, MapCall, MapInfo, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
+from fixtures.instance import MemoryType, PhysicalDevice, PlacedMapSupport
+from fixtures.state import DeviceState, Mapping, MemoryState, ObjectState
+from fixtures.validity import check
+
+W = abi.VK_WHOLE_SIZE
+SIZE = 8192
+ALIGN = 4096
+VISIBLE = MemoryType(0, 0x6, 0, 0, 1 << 30)
+DEVICE_ONLY = MemoryType(1, 0x1, 1, 1, 1 << 30)
+
+
+def physical(placed):
+    return PhysicalDevice(
+        index=0, handle=None, name="synthetic", vendor_id=0, device_id=0, device_type=0, api_version=abi.VK_API_VERSION_1_4, driver_version=0, driver_id=0, driver_name="", driver_info="", uuid="0" * 32,
+        extensions=frozenset(), min_memory_map_alignment=64, min_memory_map_alignment_v2=64, non_coherent_atom_size=64, memory_types=(VISIBLE, DEVICE_ONLY), queue_families=(), placed=placed,
+    )
+
+
+@pytest.fixture
+def world():
+    """Two devices: A with every placed-map feature but range placement, B with none; memory on each."""
+    objects = ObjectState()
+    placed = PlacedMapSupport(True, False, True, ALIGN)
+    a = objects.add_device(DeviceState(0xA0, physical(placed), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2", "VK_EXT_map_memory_placed"}), placed))
+    b = objects.add_device(DeviceState(0xB0, physical(None), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2"}), None))
+    objects.add_memory(MemoryState(0x100, a, SIZE, VISIBLE))
+    objects.add_memory(MemoryState(0x101, a, SIZE, VISIBLE, mapped=Mapping("vkMapMemory2KHR", 0, SIZE, 0x7000_0000_0000)))
+    objects.add_memory(MemoryState(0x102, a, SIZE, DEVICE_ONLY))
+    objects.add_memory(MemoryState(0x103, a, SIZE + 64, VISIBLE))
+    objects.add_memory(MemoryState(0x104, a, SIZE, VISIBLE, host_import=True))
+    objects.add_memory(MemoryState(0x200, b, SIZE, VISIBLE))
+    objects.add_memory(MemoryState(0x201, b, SIZE, VISIBLE))
+    objects.add_memory(MemoryState(0x202, b, SIZE, VISIBLE, mapped=Mapping("vkMapMemory2", 0, SIZE, 0x7300_0000_0000)))
+    objects.remove_memory(0x201)
+    return objects
+
+
+def map2(device=0xA0, memory=0x100, entry="vkMapMemory2", pp_data=True, **info):
+    return MapCall(entry, device, MapInfo(memory, **info), pp_data)
+
+
+def placed(address=0x7100_0000_0000, memory=0x100, **info):
+    return map2(memory=memory, flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT, next=(PlacedInfo(address),), **info)
+
+
+def unmap2(device=0xA0, memory=0x101, entry="vkUnmapMemory2", **info):
+    return UnmapCall(entry, device, UnmapInfo(memory, **info))
+
+
+def _khr(call):
+    """The same call through the KHR entry point."""
+    if isinstance(call, (MapCall, UnmapCall)):
+        return type(call)(call.entry + "KHR", *[getattr(call, f) for f in call.__dataclass_fields__ if f != "entry"])
+    return call
+
+
+def _khr_vuid(vuid):
+    for core in ("vkMapMemory2", "vkUnmapMemory2", "VkMemoryMapInfo", "VkMemoryUnmapInfo"):
+        if vuid.startswith(f"VUID-{core}-"):
+            return vuid.replace(f"VUID-{core}-", f"VUID-{core}KHR-")
+    return vuid
+
+
+MAP_INFO = abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO
+CASES = [
+    # (rule, violating call, accepted boundary call)
+    ("VUID-vkMapMemory2-device-parameter", map2(device=0xDEAD), map2()),
+    ("VUID-vkMapMemory2-pMemoryMapInfo-parameter", MapCall("vkMapMemory2", 0xA0, None), map2()),
+    ("VUID-vkMapMemory2-ppData-parameter", map2(pp_data=False), map2()),
+    ("VUID-VkMemoryMapInfo-sType-sType", map2(sType=abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO), map2(sType=MAP_INFO)),
+    ("VUID-VkMemoryMapInfo-pNext-pNext", map2(next=(OtherStruct(abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),)), map2(next=(PlacedInfo(0),))),
+    ("VUID-VkMemoryMapInfo-sType-unique", map2(next=(PlacedInfo(0), PlacedInfo(0))), map2(next=(PlacedInfo(0),))),
+    ("VUID-VkMemoryMapInfo-flags-parameter", map2(flags=0x2), map2(flags=0)),
+    ("VUID-VkMemoryMapInfo-memory-parameter", map2(memory=0x999), map2()),
+    ("VUID-VkMemoryMapInfo-memory-parameter", map2(device=0xB0, memory=0x201), map2(device=0xB0, memory=0x200)),  # freed
+    ("UNASSIGNED-VkMemoryMapInfo-memory-parent", map2(device=0xB0, memory=0x100), map2(device=0xB0, memory=0x200)),
+    ("VUID-VkMemoryMapInfo-memory-07958", map2(memory=0x101), map2(memory=0x100)),
+    ("VUID-VkMemoryMapInfo-offset-07959", map2(offset=SIZE), map2(offset=SIZE - 1)),
+    ("VUID-VkMemoryMapInfo-size-07960", map2(size=0), map2(size=1)),
+    ("VUID-VkMemoryMapInfo-size-07961", map2(offset=1, size=SIZE), map2(offset=1, size=SIZE - 1)),
+    ("VUID-VkMemoryMapInfo-memory-07962", map2(memory=0x102), map2(memory=0x100)),
+    ("VUID-VkMemoryMapInfo-flags-09569", placed(memory=0x200, size=W) and MapCall("vkMapMemory2", 0xB0, MapInfo(0x200, flags=1, next=(PlacedInfo(0x7100_0000_0000),))), placed()),
+    ("VUID-VkMemoryMapInfo-flags-09570", map2(flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT), placed()),
+    ("VUID-VkMemoryMapInfo-flags-09570", placed(address=0), placed()),
+    ("VUID-VkMemoryMapInfo-flags-09571", placed(offset=ALIGN), placed(offset=0)),
+    ("VUID-VkMemoryMapInfo-flags-09572", placed(size=ALIGN), placed(size=SIZE)),
+    ("VUID-VkMemoryMapInfo-flags-09574", placed(memory=0x103, size=SIZE + 64), placed(memory=0x100, size=SIZE)),
+    ("VUID-VkMemoryMapInfo-flags-09651", placed(memory=0x103), placed(memory=0x100)),
+    ("VUID-VkMemoryMapInfo-flags-09575", placed(memory=0x104), placed(memory=0x100)),
+    ("VUID-VkMemoryMapPlacedInfoEXT-sType-sType", map2(next=(PlacedInfo(0, sType=MAP_INFO),)), map2(next=(PlacedInfo(0),))),
+    ("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577", placed(address=0x7100_0000_0000 + 64), placed()),
+    ("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578", placed(address=0x7000_0000_0000 + ALIGN), placed(address=0x7000_0000_0000 + SIZE)),
+    ("VUID-vkUnmapMemory2-device-parameter", unmap2(device=0xDEAD), unmap2()),
+    ("VUID-vkUnmapMemory2-pMemoryUnmapInfo-parameter", UnmapCall("vkUnmapMemory2", 0xA0, None), unmap2()),
+    ("VUID-VkMemoryUnmapInfo-sType-sType", unmap2(sType=MAP_INFO), unmap2()),
+    ("VUID-VkMemoryUnmapInfo-pNext-pNext", unmap2(next=(PlacedInfo(0),)), unmap2()),
+    ("VUID-VkMemoryUnmapInfo-flags-parameter", unmap2(flags=0x2), unmap2(flags=abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT)),
+    ("VUID-VkMemoryUnmapInfo-memory-parameter", unmap2(memory=0x999), unmap2()),
+    ("UNASSIGNED-VkMemoryUnmapInfo-memory-parent", unmap2(device=0xB0), unmap2()),
+    ("VUID-VkMemoryUnmapInfo-memory-07964", unmap2(memory=0x100), unmap2(memory=0x101)),
+    ("VUID-VkMemoryUnmapInfo-flags-09579", unmap2(device=0xB0, memory=0x202, flags=1), unmap2(device=0xB0, memory=0x202)),
+    ("VUID-vkMapMemory-device-parameter", LegacyMapCall(0xDEAD, 0x100), LegacyMapCall(0xA0, 0x100)),
+    ("VUID-vkMapMemory-memory-parameter", LegacyMapCall(0xA0, 0x999), LegacyMapCall(0xA0, 0x100)),
+    ("VUID-vkMapMemory-memory-parent", LegacyMapCall(0xB0, 0x100), LegacyMapCall(0xB0, 0x200)),
+    ("VUID-vkMapMemory-ppData-parameter", LegacyMapCall(0xA0, 0x100, pp_data=False), LegacyMapCall(0xA0, 0x100)),
+    ("VUID-vkMapMemory-flags-parameter", LegacyMapCall(0xA0, 0x100, flags=0x2), LegacyMapCall(0xA0, 0x100, flags=0)),
+    ("VUID-vkMapMemory-flags-09568", LegacyMapCall(0xA0, 0x100, flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT), LegacyMapCall(0xA0, 0x100, flags=0)),
+    ("VUID-vkMapMemory-memory-00678", LegacyMapCall(0xA0, 0x101), LegacyMapCall(0xA0, 0x100)),
+    ("VUID-vkMapMemory-offset-00679", LegacyMapCall(0xA0, 0x100, offset=SIZE), LegacyMapCall(0xA0, 0x100, offset=SIZE - 1)),
+    ("VUID-vkMapMemory-size-00680", LegacyMapCall(0xA0, 0x100, size=0), LegacyMapCall(0xA0, 0x100, size=1)),
+    ("VUID-vkMapMemory-size-00681", LegacyMapCall(0xA0, 0x100, offset=8, size=SIZE - 7), LegacyMapCall(0xA0, 0x100, offset=8, size=SIZE - 8)),
+    ("VUID-vkMapMemory-memory-00682", LegacyMapCall(0xA0, 0x102), LegacyMapCall(0xA0, 0x100)),
+    ("VUID-vkUnmapMemory-device-parameter", LegacyUnmapCall(0xDEAD, 0x101), LegacyUnmapCall(0xA0, 0x101)),
+    ("VUID-vkUnmapMemory-memory-parameter", LegacyUnmapCall(0xA0, 0x999), LegacyUnmapCall(0xA0, 0x101)),
+    ("VUID-vkUnmapMemory-memory-parent", LegacyUnmapCall(0xB0, 0x101), LegacyUnmapCall(0xA0, 0x101)),
+    ("VUID-vkUnmapMemory-memory-00689", LegacyUnmapCall(0xA0, 0x100), LegacyUnmapCall(0xA0, 0x101)),
+]
+
+
+SPELLED = [(v, b, g) for v, b, g in CASES] + [(_khr_vuid(v), _khr(b), _khr(g)) for v, b, g in CASES if isinstance(b, (MapCall, UnmapCall))]
+
+
+@pytest.mark.parametrize("vuid, bad, good", SPELLED, ids=[f"{c[0]}#{i}" for i, c in enumerate(SPELLED)])
+def test_rule_rejects_violation_and_accepts_boundary(world, vuid, bad, good):
+    assert [v.vuid for v in check(bad, world)] == [vuid]
+    assert check(good, world) == []
+
+
+def test_every_validator_vuid_has_a_case():
+    import re
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2].joinpath("fixtures", "validity.py").read_text()
+    in_validator = set(re.findall(r'"((?:VUID|UNASSIGNED)-[A-Za-z0-9_-]+)"', source))
+    cased = {c[0] for c in CASES} | {_khr_vuid(c[0]) for c in CASES}
+    untested = {v for v in in_validator - cased if not v.endswith(("-07963", "-00683", "-09573", "-09580"))}
+    assert not untested, f"validator checks without a self-test case: {sorted(untested)}"
+
+
+def test_range_placed_rules(world):
+    """09573 needs memoryMapRangePlaced; with it, offsets must be aligned and 09571/09572 no longer apply."""
+    dev = world.devices[0xA0]
+    dev.placed = PlacedMapSupport(True, True, True, ALIGN)
+    assert [v.vuid for v in check(placed(offset=64, size=ALIGN), world)] == ["VUID-VkMemoryMapInfo-flags-09573"]
+    assert check(placed(offset=ALIGN, size=ALIGN), world) == []
+
+
+def test_multi_instance_and_imported_host_memory(world):
+    """07963/00683 (multiple instances) and 09580 (reserve on imported memory) on synthetic state."""
+    heap = MemoryType(2, 0x6, 2, 0x2, 1 << 30)
+    world.add_memory(MemoryState(0x300, world.devices[0xA0], SIZE, heap, instances=2))
+    assert [v.vuid for v in check(map2(memory=0x300), world)] == ["VUID-VkMemoryMapInfo-memory-07963"]
+    assert [v.vuid for v in check(LegacyMapCall(0xA0, 0x300), world)] == ["VUID-vkMapMemory-memory-00683"]
+    world.memories[0x104].mapped = Mapping("vkMapMemory2", 0, SIZE, 0x7200_0000_0000)
+    assert [v.vuid for v in check(unmap2(memory=0x104, flags=1), world)] == ["VUID-VkMemoryUnmapInfo-flags-09580"]

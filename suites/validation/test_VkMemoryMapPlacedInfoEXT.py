@@ -1,0 +1,67 @@
+"""VkMemoryMapPlacedInfoEXT: sType, pPlacedAddress alignment (09577) and overlap (09578).
+
+The valid side of each is test_placed_map_at_the_boundaries in test_VkMemoryMapInfo.py.
+"""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fixtures import abi
+from fixtures.address_space import reserved
+from fixtures.arguments import MAP2_ENTRIES, PlacedInfo
+from fixtures.coverage import require_entry, violates
+from fixtures.oracles import assert_refused, assert_success
+
+PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
+entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
+
+
+@violates("VUID-VkMemoryMapPlacedInfoEXT-sType-sType")
+@entries
+@given(stype=st.integers(-(2**31), 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT))
+def test_wrong_stype(device, memory_pool, host_visible_types, entry, stype):
+    """A VkMemoryMapPlacedInfoEXT whose sType is not its own (flags 0, so no placed-map rule applies)."""
+    require_entry(device, entry)
+    with memory_pool.lease(host_visible_types[0], 4096) as mem:
+        assert_refused(device.driver, mem.map2_call(next=(PlacedInfo(0, sType=stype),), entry=entry), {"VUID-VkMemoryMapPlacedInfoEXT-sType-sType"})
+
+
+@violates("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577")
+@entries
+@given(misalignment=st.integers(1, 2**12 - 1))
+def test_address_not_aligned(placed_device, host_visible_types, entry, misalignment):
+    require_entry(placed_device, entry)
+    align = placed_device.placed.min_placed_memory_map_alignment
+    mem = placed_device.allocate(host_visible_types[0], align)
+    try:
+        address = (1 << 40) + misalignment % align
+        call = mem.map2_call(flags=PLACED, next=(PlacedInfo(address),), entry=entry)
+        assert_refused(placed_device.driver, call, {"VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577"})
+    finally:
+        placed_device.free(mem)
+
+
+@violates("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578")
+@entries
+@given(pages=st.integers(1, 4), shift=st.integers(-3, 3))
+def test_address_overlaps_a_live_mapping(placed_device, host_visible_types, entry, pages, shift):
+    """The placed range overlaps the mapping of another memory object (placed there first)."""
+    require_entry(placed_device, entry)
+    align = placed_device.placed.min_placed_memory_map_alignment
+    first = placed_device.allocate(host_visible_types[0], 4 * align)
+    second = placed_device.allocate(host_visible_types[0], pages * align)
+    try:
+        with reserved(12 * align, align) as base:
+            existing = base + 4 * align
+            assert_success(first.map2(flags=PLACED, next=(PlacedInfo(existing),)))
+            try:
+                start = existing + shift * align
+                if start + pages * align <= existing:  # entirely below: no overlap; move onto it
+                    start = existing
+                call = second.map2_call(flags=PLACED, next=(PlacedInfo(start),), entry=entry)
+                assert_refused(placed_device.driver, call, {"VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578"})
+            finally:
+                first.unmap2()
+    finally:
+        placed_device.free(first)
+        placed_device.free(second)
