@@ -58,3 +58,16 @@ def test_pattern_detects_shifted_and_stale_copies():
     assert data[1:] != data[:-1]  # a copy shifted by one byte does not match
     assert pattern(8, 4096) != data  # another seed: a stale copy does not match
     assert pattern(7, 4096) == data  # reproducible
+
+
+def test_refused_oracle_fails_when_the_validator_accepts_or_names_another_rule(device, memory_pool, host_visible_types):
+    from fixtures.oracles import assert_refused
+
+    with memory_pool.lease(host_visible_types[0], 4096) as mem:
+        before = sum(device.driver.calls.values())
+        with pytest.raises(AssertionError, match="validator accepted"):
+            assert_refused(device.driver, mem.map2_call(), {"VUID-VkMemoryMapInfoKHR-offset-07959"})
+        assert sum(device.driver.calls.values()) == before, "the oracle must not call the driver with a call it judges"
+        with pytest.raises(AssertionError, match="expected exactly"):
+            assert_refused(device.driver, mem.map2_call(size=0), {"VUID-VkMemoryMapInfoKHR-offset-07959"})
+        assert_refused(device.driver, mem.map2_call(size=0), {"VUID-VkMemoryMapInfoKHR-size-07960"})
