@@ -1,0 +1,38 @@
+"""minMemoryMapAlignment: the limit, and every successful map by every entry point honouring it.
+
+Spec: vkMapMemory2KHR ppData ("This pointer minus VkMemoryMapInfoKHR::offset must be
+aligned to at least VkPhysicalDeviceLimits::minMemoryMapAlignment"); vkMapMemory
+ppData likewise; the Required Limits table (minMemoryMapAlignment: min 64, a power
+of two).
+"""
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fixtures.arguments import MAP_ENTRIES
+from fixtures.coverage import covers, require_entry
+from fixtures.properties import mapped_alignment
+from fixtures.strategies import allocation_sizes, range_batches
+
+REQUIRED_MIN = 64  # Required Limits: minMemoryMapAlignment, "min" limit type
+
+
+@covers("GUARANTEE-min-memory-map-alignment-limit")
+def test_limit_is_a_power_of_two_of_at_least_64_and_the_same_through_properties2(physical_device):
+    a = physical_device.min_memory_map_alignment
+    assert a >= REQUIRED_MIN, f"minMemoryMapAlignment {a} is below the required minimum {REQUIRED_MIN}"
+    assert a & (a - 1) == 0, f"minMemoryMapAlignment {a} is not a power of two"
+    assert physical_device.min_memory_map_alignment_v2 == a, f"vkGetPhysicalDeviceProperties2 says {physical_device.min_memory_map_alignment_v2}, vkGetPhysicalDeviceProperties {a}"
+
+
+@covers("GUARANTEE-map-alignment", "GUARANTEE-map-success", "GUARANTEE-ppdata-written")
+@pytest.mark.parametrize("entry", MAP_ENTRIES)
+@given(data=st.data(), allocation_size=allocation_sizes())
+def test_every_map_is_aligned(device, memory_pool, host_visible_types, entry, data, allocation_size):
+    """Batches of valid ranges (offset 0, size - 1, 64-aligned and random; VK_WHOLE_SIZE, to the end, 1 byte,
+    random sizes) on any HOST_VISIBLE type, allocation sizes from 1 byte to 1 MiB."""
+    require_entry(device, entry)
+    mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
+    batch = data.draw(range_batches(allocation_size), label="ranges")
+    with memory_pool.lease(mt, allocation_size) as mem:
+        mapped_alignment(mem, entry, batch.ranges(), device.limits_alignment)
