@@ -7,7 +7,7 @@ import pytest
 from fixtures import abi
 from fixtures.abi import ffi
 from fixtures.driver import SENTINEL
-from fixtures.properties import mapped_alignment, same_bytes_through_every_entry_point, writes_stay_inside_the_range
+from fixtures.properties import device_and_host_agree, mapped_alignment, same_bytes_through_every_entry_point, writes_stay_inside_the_range
 from fixtures.strategies import MapRange
 
 W = abi.VK_WHOLE_SIZE
@@ -156,6 +156,17 @@ def test_private_copy_fails_the_contents_checks(device, mutate, mem, entry, unma
     mutate(**{entry: bad.map, unmap_entry: bad.unmap})
     _check_fails(same_bytes_through_every_entry_point, mem, entry, "vkMapMemory", unmap_entry, 0, W, 4)
     _check_fails(writes_stay_inside_the_range, mem, entry, 128, 256, 5)
+
+
+def test_private_copy_fails_the_device_access_check(device, mutate, memory_pool, transfers, host_visible_types):
+    bad = PrivateCopy(device.driver.pfn["vkMapMemory2KHR"], device.driver.pfn["vkUnmapMemory2KHR"])
+    with memory_pool.lease(host_visible_types[0], SIZE) as mem, memory_pool.lease(host_visible_types[0], 4096) as other:
+        try:
+            device_and_host_agree(mem, other, transfers, "vkMapMemory2KHR", 4096, 4096, 7)  # control: the real driver
+            mutate(vkMapMemory2KHR=bad.map, vkUnmapMemory2KHR=bad.unmap)
+            _check_fails(device_and_host_agree, mem, other, transfers, "vkMapMemory2KHR", 4096, 4096, 8)
+        finally:
+            transfers.release_buffers()
 
 
 def test_bytes_lost_at_unmap_fail_the_contents_check(device, mutate, mem):
