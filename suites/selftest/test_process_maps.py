@@ -1,0 +1,26 @@
+"""Self-tests of the /proc/self/maps oracle: a reserved range is seen, a released one is not."""
+from fixtures.address_space import release, reserved, _reserve
+from fixtures.process_maps import fully_mapped, parse, unmapped
+
+TEXT = """7f0000000000-7f0000002000 ---p 00000000 00:00 0
+7f0000002000-7f0000003000 rw-p 00000000 00:00 0 [heap]
+"""
+
+
+def test_parse_and_coverage_of_synthetic_maps():
+    maps = parse(TEXT)
+    assert maps == [(0x7F0000000000, 0x7F0000002000, "---p"), (0x7F0000002000, 0x7F0000003000, "rw-p")]
+    assert fully_mapped(0x7F0000000000, 0x7F0000003000, maps)
+    assert not fully_mapped(0x7F0000000000, 0x7F0000004000, maps)
+    assert unmapped(0x7F0000003000, 0x7F0000004000, maps)
+    assert not unmapped(0x7F0000002FFF, 0x7F0000004000, maps)
+
+
+def test_live_reservation_is_seen_and_its_release_too():
+    with reserved(3 * 4096, 1 << 16) as address:
+        assert address % (1 << 16) == 0
+        assert fully_mapped(address, address + 3 * 4096)
+    assert unmapped(address, address + 3 * 4096)
+    a = _reserve(4096, 4096)
+    release(a, 4096)
+    assert unmapped(a, a + 4096)
