@@ -22,6 +22,15 @@ def _set(pp, value: int) -> None:
     pp[0] = ffi.cast("void*", value)
 
 
+def _mapped_size(info) -> int:
+    """The size of the range a VkMemoryMapInfo maps (VK_WHOLE_SIZE resolved from the suite's state)."""
+    from fixtures.state import OBJECTS
+
+    if info.size != W:
+        return info.size
+    return OBJECTS.memories[int(ffi.cast("uintptr_t", info.memory))].size - info.offset
+
+
 def _shifting(real, shift, when=lambda offset, size: True):
     """A map entry point (the 2 forms) that returns the driver's pointer moved by shift(offset)."""
 
@@ -43,7 +52,7 @@ class PrivateCopy:
     def map(self, device, info, pp):
         result = self.real_map(device, info, pp)
         if result == 0:
-            size = (info.size if info.size != W else 0) or SIZE - info.offset
+            size = _mapped_size(info)
             copy = ffi.new("uint8_t[]", size)
             ffi.memmove(copy, ffi.cast("uint8_t*", pp[0]), size)
             self.copies[int(ffi.cast("uintptr_t", info.memory))] = copy
@@ -64,7 +73,7 @@ class LosesBytesAtUnmap:
     def map(self, device, info, pp):
         result = self.real_map(device, info, pp)
         if result == 0:
-            size = (info.size if info.size != W else 0) or SIZE - info.offset
+            size = _mapped_size(info)
             self.saved[int(ffi.cast("uintptr_t", info.memory))] = (_ptr(pp), bytes(ffi.buffer(ffi.cast("uint8_t*", pp[0]), size)))
         return result
 
@@ -189,3 +198,24 @@ def test_the_real_driver_passes_the_same_checks(device, mem):
     same_bytes_through_every_entry_point(mem, "vkMapMemory2KHR", "vkMapMemory2", "vkUnmapMemory2KHR", 64, 64, 1)
     same_bytes_through_every_entry_point(mem, "vkMapMemory", "vkMapMemory2KHR", "vkUnmapMemory", 0, 64, 3)
     writes_stay_inside_the_range(mem, "vkMapMemory2KHR", 128, 256, 5)
+
+
+def test_bytes_lost_at_unmap_fail_the_stateful_model(device, second_device, transfers, mutate):
+    """The model catches a driver that loses writes at unmap, in every map/unmap entry point pair it tries."""
+    from hypothesis import settings
+    from hypothesis.errors import Flaky
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from fixtures.transfer import Transfers
+    from fixtures.model import machine_for
+
+    for entry, unmap_entry in (("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")):
+        bad = LosesBytesAtUnmap(device.driver.pfn[entry], device.driver.pfn[unmap_entry])
+        mutate(**{entry: bad.map, unmap_entry: bad.unmap})
+    other = Transfers(second_device)
+    try:
+        machine = machine_for([device], {device: transfers, second_device: other})
+        with pytest.raises((AssertionError, Flaky)):
+            run_state_machine_as_test(machine, settings=settings(max_examples=200, stateful_step_count=40, deadline=None, derandomize=True, database=None, print_blob=False))
+    finally:
+        other.close()
