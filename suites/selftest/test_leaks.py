@@ -1,4 +1,5 @@
 """Self-tests: a test that leaks a memory object or a mapping fails; the pool catches a lease left mapped."""
+import os
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_clean(device, host_visible_types):
 
 
 def test_leaking_tests_fail(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     pytester.makeconftest('pytest_plugins = ["fixtures.plugin"]')
     pytester.makepyfile(test_leaky=LEAKY)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir", str(pytester.path / "out"))
