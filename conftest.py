@@ -1,2 +1,2 @@
-"""Loads the suite's plugin (options, fixtures, results) for every pytest run from this tree."""
-pytest_plugins = ["fixtures.plugin"]
+"""Loads the suite's plugins (driver selection and fixtures; results, reports and the gate) for every pytest run from this tree."""
+pytest_plugins = ["fixtures.plugin", "reports.plugin"]

@@ -1,7 +1,8 @@
-"""results.json: the run's metadata, the driver identity, and one record per test.
+"""results.json and the outputs built on it, written by the controller at the end of a run.
 
-Written by the controller process (it sees every worker's reports) at the end of
-the session into --report-dir.  The schema is reports/results.schema.json.
+The controller sees every worker's reports (``pytest_runtest_logreport``); at session
+end it builds the results document (reports/results.schema.json) and writes it with
+JUnit, CSV, Markdown and HTML beside it (``reports.render``) into --report-dir.
 """
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import os
 import platform
 import sys
 import time
+import tomllib
 from pathlib import Path
+
+from reports import model, render
 
 SCHEMA_VERSION = 1
 NOT_SUPPORTED = "NotSupported: "
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def outcome_of(report) -> str:
@@ -35,17 +40,27 @@ def _reason(report) -> str | None:
         return None
     if report.skipped and isinstance(report.longrepr, tuple):
         return report.longrepr[2].replace("Skipped: ", "")
-    return str(report.longrepr)[-4000:] if report.longrepr else None
+    return str(report.longrepr)[-8000:] if report.longrepr else None
+
+
+def suite_version() -> str:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
 class ResultsWriter:
     """A pytest plugin object (controller only) that gathers results and writes them."""
 
-    def __init__(self, config, identity):
+    def __init__(self, config):
         self.config = config
-        self.identity = identity
         self.tests: dict[str, dict] = {}
         self.started = time.time()
+        self.summary = None
+        self.doc = None
+
+    @property
+    def identity(self) -> dict | None:
+        """The driver identity the controller probed (fixtures/plugin.py), once it has."""
+        return getattr(self.config, "_vk_identity", None)
 
     def pytest_runtest_logreport(self, report):
         rec = self.tests.setdefault(report.nodeid, {"nodeid": report.nodeid, "outcome": "Pass", "duration": 0.0, "covers": [], "violates": [], "vkresults": {}, "details": None})
@@ -56,30 +71,38 @@ class ResultsWriter:
             elif name == "vkresults":
                 for k, n in value.items():
                     rec["vkresults"][k] = rec["vkresults"].get(k, 0) + n
+            elif name == "attempts":
+                rec["attempts"] = value
             else:
                 rec.setdefault("properties", {})[name] = value
         outcome = outcome_of(report)
         # A failing setup or teardown makes the test fail; a skip in setup makes it skip.
-        if outcome != "Pass" and rec["outcome"] in ("Pass",):
+        if outcome != "Pass" and rec["outcome"] == "Pass":
             rec["outcome"] = outcome
             rec["details"] = _reason(report)
             rec["phase"] = report.when
-        if report.when == "call" and hasattr(report, "wasxfail"):
-            rec["outcome"] = "Skip"
+            repro = model.reproducer(rec["details"])
+            if repro:
+                rec["reproducer"] = repro
+        if rec.get("attempts") and rec["outcome"] == "Pass" and any(a != "Pass" for a in rec["attempts"]):
+            rec["outcome"] = "Flake"
 
-    def pytest_sessionfinish(self, session, exitstatus):
-        out = Path(self.config.getoption("--report-dir"))
-        out.mkdir(parents=True, exist_ok=True)
-        counts: dict[str, int] = {}
-        for rec in self.tests.values():
-            counts[rec["outcome"]] = counts.get(rec["outcome"], 0) + 1
-        failing = {"Fail", "Crash", "Timeout"}
-        doc = {
+    def build(self, exitstatus: int) -> dict:
+        from fixtures import catalogue
+
+        tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
+        from hypothesis import settings
+
+        current = settings()
+        return {
             "schemaVersion": SCHEMA_VERSION,
             "run": {
                 "suite": "vkmap-cts",
+                "suiteVersion": suite_version(),
+                "registryVersion": catalogue.load().get("registry"),
                 "command": [os.path.basename(sys.argv[0])] + sys.argv[1:],
-                "hypothesisProfile": _hypothesis_profile(),
+                "hypothesisProfile": getattr(settings, "_current_profile", None) or "default",
+                "hypothesisSeed": "derandomized" if current.derandomize else self.config.getoption("hypothesis_seed", None),
                 "start": _iso(self.started),
                 "end": _iso(time.time()),
                 "host": platform.node(),
@@ -88,24 +111,30 @@ class ResultsWriter:
                 "exitStatus": int(exitstatus),
             },
             "driver": self.identity,
-            "verdict": "Fail" if any(r["outcome"] in failing for r in self.tests.values()) else ("Pass" if self.tests else "NoTests"),
-            "counts": counts,
-            "tests": sorted(self.tests.values(), key=lambda r: r["nodeid"]),
+            "verdict": model.verdict(tests),
+            "counts": model.counts(tests),
+            "tests": tests,
+            "vuidMatrix": model.vuid_matrix(tests, catalogue.entries()),
+            "returnCodes": model.return_codes(tests),
+            "alignment": model.alignment(tests),
         }
+
+    def write(self, exitstatus: int) -> Path:
+        out = Path(self.config.getoption("--report-dir"))
+        out.mkdir(parents=True, exist_ok=True)
+        self.doc = self.build(exitstatus)
         path = out / "results.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(doc, indent=1, sort_keys=False))
+        tmp.write_text(json.dumps(self.doc, indent=1))
         tmp.replace(path)
-        self.summary = f"vkmap-cts: verdict {doc['verdict']} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}); results in {path}"
+        render.write_all(self.doc, out)
+        c = self.doc["counts"]
+        self.summary = f"vkmap-cts: verdict {self.doc['verdict']} ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}); results in {path}"
+        return path
 
     def pytest_terminal_summary(self, terminalreporter):
-        if getattr(self, "summary", None):
+        if self.summary:
             terminalreporter.write_line(self.summary)
-
-def _hypothesis_profile() -> str:
-    from hypothesis import settings
-
-    return getattr(settings, "_current_profile", None) or "default"
 
 
 def _iso(t: float) -> str:

@@ -1,0 +1,49 @@
+"""The CI gate: a run compared with a per-driver baseline of expected failures.
+
+A baseline is a text file in deqp-runner's spirit, one ``test,Outcome`` line per
+expected non-pass (Fail, Crash, Timeout, Flake, Skip); ``#`` starts a comment.  The
+gate fails only on new failures (a failing outcome the baseline does not expect);
+tests the baseline expects to fail that now pass are listed so the baseline can shrink.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from reports.model import FAILING
+
+EXPECTABLE = FAILING + ("Flake", "Skip")
+
+
+def load(path: Path) -> dict[str, str]:
+    expected = {}
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        test, sep, outcome = line.rpartition(",")
+        if not sep or outcome not in EXPECTABLE:
+            raise ValueError(f"{path}:{n}: expected 'test,Outcome' with Outcome one of {', '.join(EXPECTABLE)}: {line!r}")
+        expected[test] = outcome
+    return expected
+
+
+def compare(tests: list[dict], expected: dict[str, str]) -> dict[str, list]:
+    """new failures, expected failures, unexpected passes, flakes."""
+    out = {"new_failures": [], "expected_failures": [], "unexpected_passes": [], "flakes": []}
+    for t in tests:
+        want, got = expected.get(t["nodeid"]), t["outcome"]
+        if got in FAILING:
+            (out["expected_failures"] if want in FAILING or want == "Flake" else out["new_failures"]).append((t["nodeid"], got))
+        elif got == "Flake":
+            out["flakes"].append((t["nodeid"], ",".join(t.get("attempts", []))))
+        elif got == "Pass" and want in FAILING:
+            out["unexpected_passes"].append((t["nodeid"], want))
+    return out
+
+
+def baseline_text(tests: list[dict], identity: dict | None) -> str:
+    head = "# vkmap-cts baseline"
+    if identity:
+        head += f" for {identity.get('deviceName')} / {identity.get('driverName')} {identity.get('driverInfo')}"
+    lines = [head] + [f"{t['nodeid']},{t['outcome']}" for t in tests if t["outcome"] in FAILING + ("Flake",)]
+    return "\n".join(lines) + "\n"

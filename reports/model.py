@@ -1,0 +1,116 @@
+"""The results model: tables derived from the per-test records of a run.
+
+Every function takes plain data (the ``tests`` list of results.json) so that a
+merged or re-read document is summarised exactly as a live run is.
+"""
+from __future__ import annotations
+
+import re
+
+OUTCOMES = ("Pass", "Fail", "NotSupported", "Crash", "Timeout", "Flake", "Skip")
+FAILING = ("Fail", "Crash", "Timeout")
+
+# Return codes of the calls under test: the man page the project was specified from
+# (Vulkan 1.3.290), and what the registry adds since (checked against vk.xml in a self-test).
+MANPAGE_CODES = ("VK_SUCCESS", "VK_ERROR_OUT_OF_HOST_MEMORY", "VK_ERROR_OUT_OF_DEVICE_MEMORY", "VK_ERROR_MEMORY_MAP_FAILED")
+REGISTRY_ONLY_CODES = ("VK_ERROR_UNKNOWN", "VK_ERROR_VALIDATION_FAILED")
+
+
+def verdict(tests: list[dict]) -> str:
+    if not tests:
+        return "NoTests"
+    return "Fail" if any(t["outcome"] in FAILING for t in tests) else "Pass"
+
+
+def counts(tests: list[dict]) -> dict[str, int]:
+    out = {}
+    for t in tests:
+        out[t["outcome"]] = out.get(t["outcome"], 0) + 1
+    return out
+
+
+def vuid_matrix(tests: list[dict], catalogue_entries: list[dict]) -> list[dict]:
+    """One row per catalogued VUID: which tests exercise each side, and their worst outcome."""
+    rows = []
+    for e in catalogue_entries:
+        row = {"vuid": e["vuid"], "kind": e["kind"], "text": e["text"], "sides": e["sides"]}
+        for side, key in (("valid", "covers"), ("invalid", "violates")):
+            hit = [t for t in tests if e["vuid"] in t.get(key, [])]
+            row[side] = {"tests": len(hit), "outcome": _worst([t["outcome"] for t in hit]) if hit else ("NotRun" if side in e["sides"] else "NoSide")}
+        rows.append(row)
+    return rows
+
+
+def _worst(outcomes: list[str]) -> str:
+    for o in ("Crash", "Timeout", "Fail", "Flake", "Pass", "NotSupported", "Skip"):
+        if o in outcomes:
+            return o
+    return "NotRun"
+
+
+def conformance(tests: list[dict]) -> list[dict]:
+    """The tests that judge the driver (the suite's self-tests feed oracles bad observations on purpose)."""
+    return [t for t in tests if "/selftest/" not in t["nodeid"]]
+
+
+def return_codes(tests: list[dict], provocations: list[dict] | None = None) -> list[dict]:
+    """One row per return code of the map/unmap calls: observed where, provoked by what, or not provoked."""
+    tests = conformance(tests)
+    observed: dict[str, dict] = {}
+    for t in tests:
+        for key, n in t.get("vkresults", {}).items():
+            entry, _, code = key.partition(":")
+            row = observed.setdefault(code, {"count": 0, "tests": set(), "entries": set()})
+            row["count"] += n
+            row["tests"].add(t["nodeid"])
+            row["entries"].add(entry)
+    provocations = provocations or [p for t in tests for p in t.get("properties", {}).get("provocations", [])]
+    rows = []
+    for code in MANPAGE_CODES + REGISTRY_ONLY_CODES + tuple(sorted(set(observed) - set(MANPAGE_CODES) - set(REGISTRY_ONLY_CODES) - {"void"})):
+        obs = observed.get(code)
+        tried = [p for p in provocations if code in p.get("targets", [])]
+        provoked = [p for p in tried if code in p.get("results", [])]
+        allowed = "man page 1.3.290" if code in MANPAGE_CODES else ("registry" if code in REGISTRY_ONLY_CODES else "not allowed")
+        row = {"code": code, "allowed_by": allowed, "observed": obs["count"] if obs else 0, "observed_in": sorted(obs["entries"]) if obs else [], "example_tests": sorted(obs["tests"])[:3] if obs else []}
+        if code != "VK_SUCCESS":
+            if provoked:
+                row["status"] = "provoked"
+                row["provoked_by"] = sorted({p["pressure"] for p in provoked})
+            elif obs:
+                row["status"] = "observed"
+            else:
+                row["status"] = "not provoked on this driver"
+                row["tried"] = [f"{p['pressure']}: {p.get('summary', ', '.join(p.get('results', [])) or 'no result')}" for p in provocations] or ["nothing tried"]
+        else:
+            row["status"] = "observed" if obs else "not observed"
+        rows.append(row)
+    return rows
+
+
+def alignment(tests: list[dict]) -> dict[str, dict[str, int]]:
+    """Per memory type: how many successful maps had (ptr - offset) aligned to each power of two."""
+    out: dict[str, dict[str, int]] = {}
+    for t in conformance(tests):
+        for mtype, hist in t.get("properties", {}).get("alignment", {}).items():
+            row = out.setdefault(str(mtype), {})
+            for align, n in hist.items():
+                row[str(align)] = row.get(str(align), 0) + n
+    return out
+
+
+REPRO = re.compile(r"(@reproduce_failure\([^)]*\))")
+FALSIFYING = re.compile(r"(Falsifying (?:explicit )?example:.*?)(?:\n\n|\Z)", re.S)
+
+
+def reproducer(details: str | None) -> dict:
+    """The hypothesis falsifying example and @reproduce_failure blob found in a failure's text."""
+    if not details:
+        return {}
+    out = {}
+    m = FALSIFYING.search(details)
+    if m:
+        out["example"] = m.group(1).strip()[:4000]
+    m = REPRO.search(details)
+    if m:
+        out["reproduce"] = m.group(1)
+    return out

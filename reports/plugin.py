@@ -1,0 +1,179 @@
+"""Results, reports, the CI gate and crash/hang isolation, as a pytest plugin.
+
+Options:
+  --baseline FILE         expected failures of this driver; the run fails only on new ones
+  --update-baseline       write --baseline FILE from this run's failures and flakes
+  --flake-reruns N        re-run a failing test up to N times: Fail then Pass is a Flake (default 2)
+  --vk-test-timeout S     a test running longer is ended as a Timeout (default 300; 0: none)
+  --vk-run-timeout S      the whole run ends after S seconds, results written (default: none)
+
+A driver that crashes or hangs ends only the xdist worker running that test (use -n,
+as ci/conformance does): the controller records Crash or Timeout and goes on.
+"""
+from __future__ import annotations
+
+import faulthandler
+import hashlib
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+TIMEOUT_EXIT = 70
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("vkmap-reports", "vkMapMemory2KHR conformance: reports and gate")
+    g.addoption("--baseline", metavar="FILE", help="expected failures (test,Outcome lines); the run fails only on new failures, crashes or timeouts")
+    g.addoption("--update-baseline", action="store_true", help="write --baseline FILE from this run")
+    g.addoption("--flake-reruns", type=int, default=2, metavar="N", help="re-run a failing test up to N times to tell a Flake from a Fail (default 2)")
+    g.addoption("--vk-test-timeout", type=float, default=300.0, metavar="S", help="end a test that runs longer than S seconds as a Timeout (default 300; 0 disables)")
+    g.addoption("--vk-run-timeout", type=float, default=0.0, metavar="S", help="end the whole run after S seconds, writing the results so far (default: no bound)")
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _timeouts_dir(config) -> Path:
+    return Path(config.getoption("--report-dir")) / ".timeouts"
+
+
+# -- hang isolation: a watchdog thread in every process that runs tests -------------------------
+
+
+class Watchdog:
+    """Ends this process when a test overruns its time; leaves a marker naming the test."""
+
+    def __init__(self, config, limit: float):
+        self.limit = limit
+        self.dir = _timeouts_dir(config)
+        self.current: tuple[str, float] | None = None
+        threading.Thread(target=self._run, name="vkmap-watchdog", daemon=True).start()
+
+    def _run(self):
+        while True:
+            time.sleep(0.2)
+            current = self.current
+            if current and time.monotonic() > current[1]:
+                nodeid = current[0]
+                self.dir.mkdir(parents=True, exist_ok=True)
+                (self.dir / hashlib.sha1(nodeid.encode()).hexdigest()).write_text(nodeid)
+                sys.stderr.write(f"\nvkmap-cts: {nodeid} ran past --vk-test-timeout {self.limit:g} s: ending this worker\n")
+                faulthandler.dump_traceback(all_threads=True)
+                sys.stderr.flush()
+                os._exit(TIMEOUT_EXIT)
+
+
+def pytest_configure(config):
+    limit = config.getoption("--vk-test-timeout")
+    runs_tests = _is_worker(config) or not config.pluginmanager.hasplugin("dsession")
+    if limit and runs_tests and not config.option.collectonly:
+        config._vk_watchdog = Watchdog(config, limit)
+    if not _is_worker(config) and not config.option.help:
+        from reports.results import ResultsWriter
+
+        config._vk_results = ResultsWriter(config)
+        config.pluginmanager.register(config._vk_results, "vkmap-results")
+        if config.getoption("--update-baseline") and not config.getoption("--baseline"):
+            raise pytest.UsageError("--update-baseline needs --baseline FILE")
+
+
+# -- flakes: a failing test is re-run, and the attempts are recorded -----------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    from _pytest.runner import runtestprotocol
+
+    dog = getattr(item.config, "_vk_watchdog", None)
+    reruns = max(0, item.config.getoption("--flake-reruns"))
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    attempts = []
+    for attempt in range(reruns + 1):
+        if dog:
+            dog.current = (item.nodeid, time.monotonic() + dog.limit)
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        if dog:
+            dog.current = None
+        failed = any(r.failed for r in reports)
+        attempts.append("Fail" if failed else "Pass")
+        if not failed or attempt == reruns:
+            break
+        item._initrequest()
+    for r in reports:
+        if len(attempts) > 1:
+            r.user_properties.append(("attempts", attempts))
+        item.ihook.pytest_runtest_logreport(report=r)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+# -- the end of a run: timeouts, results, gate ---------------------------------------------------
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    bound = config.getoption("--vk-run-timeout")
+    if bound and not _is_worker(config):
+        def expire():
+            time.sleep(bound)
+            sys.stderr.write(f"\nvkmap-cts: the run passed --vk-run-timeout {bound:g} s: writing results and stopping\n")
+            writer = getattr(config, "_vk_results", None)
+            if writer is not None:
+                _classify_timeouts(config, writer)
+                writer.run_timed_out = True
+                writer.write(1)
+            sys.stderr.flush()
+            os._exit(1)
+
+        threading.Thread(target=expire, name="vkmap-run-timeout", daemon=True).start()
+
+
+def _classify_timeouts(config, writer) -> None:
+    d = _timeouts_dir(config)
+    if not d.is_dir():
+        return
+    for marker in d.iterdir():
+        nodeid = marker.read_text()
+        rec = writer.tests.get(nodeid)
+        if rec is not None and rec["outcome"] in ("Crash", "Fail"):
+            rec["outcome"] = "Timeout"
+        marker.unlink()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    writer = getattr(config, "_vk_results", None)
+    if writer is None:
+        return
+    _classify_timeouts(config, writer)
+    writer.write(exitstatus)
+    baseline = config.getoption("--baseline")
+    if not baseline:
+        if exitstatus == 0 and writer.doc["verdict"] == "Fail":
+            session.exitstatus = 1  # a Crash or Timeout the worker-level status did not count
+        return
+    from reports import gate
+
+    if config.getoption("--update-baseline"):
+        Path(baseline).write_text(gate.baseline_text(writer.doc["tests"], writer.identity))
+        writer.gate_lines = [f"vkmap-cts: baseline written to {baseline}"]
+        return
+    result = gate.compare(writer.doc["tests"], gate.load(Path(baseline)))
+    lines = [f"vkmap-cts: gate against {baseline}: {len(result['new_failures'])} new failures, {len(result['expected_failures'])} expected, {len(result['flakes'])} flakes, {len(result['unexpected_passes'])} unexpected passes"]
+    lines += [f"  NEW {outcome}: {t}" for t, outcome in result["new_failures"]]
+    lines += [f"  FLAKE ({attempts}): {t}" for t, attempts in result["flakes"]]
+    lines += [f"  UNEXPECTED PASS (baseline says {want}; remove it): {t}" for t, want in result["unexpected_passes"]]
+    writer.gate_lines = lines
+    if exitstatus in (0, 1):
+        session.exitstatus = 1 if result["new_failures"] else 0
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in getattr(getattr(config, "_vk_results", None), "gate_lines", []):
+        terminalreporter.write_line(line)

@@ -1,0 +1,184 @@
+"""Outputs built from a results document: JUnit XML, deqp-runner CSVs, Markdown, HTML.
+
+Every string that comes from the driver or a test (names, driverInfo, failure text)
+is escaped for the format it lands in: a driver named ``<script>`` renders as text.
+"""
+from __future__ import annotations
+
+import html
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from reports import model
+
+E = html.escape
+
+
+def write_all(doc: dict, out: Path) -> list[Path]:
+    """Write every output of one run (or of a merge) into ``out``."""
+    files = {
+        "junit.xml": junit(doc),
+        "results.csv": deqp_csv(doc["tests"]),
+        "failures.csv": deqp_csv([t for t in doc["tests"] if t["outcome"] in model.FAILING + ("Flake",)]),
+        "summary.md": summary_md(doc),
+        "report.html": report_html(doc),
+    }
+    written = []
+    for name, text in files.items():
+        path = out / name
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
+def deqp_csv(tests: list[dict]) -> str:
+    """deqp-runner's results.csv form: ``test,status,duration`` lines, no header."""
+    return "".join(f"{t['nodeid'].replace(',', ';')},{t['outcome']},{t['duration']:.3f}\n" for t in tests)
+
+
+def junit(doc: dict) -> str:
+    tests = doc["tests"]
+    c = model.counts(tests)
+    suite = ET.Element(
+        "testsuite",
+        name="vkmap-cts",
+        tests=str(len(tests)),
+        failures=str(c.get("Fail", 0) + c.get("Timeout", 0)),
+        errors=str(c.get("Crash", 0)),
+        skipped=str(c.get("NotSupported", 0) + c.get("Skip", 0)),
+        time=f"{sum(t['duration'] for t in tests):.3f}",
+    )
+    props = ET.SubElement(suite, "properties")
+    for k, v in (doc.get("driver") or {}).items():
+        ET.SubElement(props, "property", name=f"driver.{k}", value=str(v))
+    for t in tests:
+        module, _, name = t["nodeid"].rpartition("::")
+        case = ET.SubElement(suite, "testcase", classname=module.replace("/", ".").removesuffix(".py"), name=name, time=f"{t['duration']:.3f}")
+        tp = ET.SubElement(case, "properties")
+        ET.SubElement(tp, "property", name="outcome", value=t["outcome"])
+        for key in ("covers", "violates"):
+            for vuid in t.get(key, []):
+                ET.SubElement(tp, "property", name=key, value=vuid)
+        if t["outcome"] in ("Fail", "Timeout"):
+            ET.SubElement(case, "failure", message=t["outcome"]).text = t.get("details") or ""
+        elif t["outcome"] == "Crash":
+            ET.SubElement(case, "error", message="Crash").text = t.get("details") or ""
+        elif t["outcome"] in ("NotSupported", "Skip"):
+            ET.SubElement(case, "skipped", message=(t.get("details") or t["outcome"])[:500])
+        elif t["outcome"] == "Flake":
+            ET.SubElement(tp, "property", name="flake_attempts", value=",".join(t.get("attempts", [])))
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _devices(doc: dict) -> list[dict]:
+    return doc.get("devices") or ([doc["driver"]] if doc.get("driver") else [])
+
+
+def summary_md(doc: dict) -> str:
+    tests = doc["tests"]
+    c = model.counts(tests)
+    lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**", ""]
+    for d in _devices(doc):
+        lines.append(f"- {_md(d.get('deviceName'))} — {_md(d.get('driverName'))} {_md(d.get('driverInfo'))} (Vulkan {_md(d.get('apiVersion'))}, UUID `{_md(d.get('deviceUUID'))}`)")
+    lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
+    failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
+    if failing:
+        lines += ["", "### Failures", ""] + [f"- `{_md(t['nodeid'])}`: {t['outcome']}" + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else "") for t in failing[:50]]
+    matrix = doc.get("vuidMatrix", [])
+    if matrix:
+        both = sum(1 for r in matrix if all(r[s]["outcome"] not in ("NotRun",) for s in ("valid", "invalid") if s in r["sides"]))
+        lines += ["", f"VUIDs: {len(matrix)} catalogued, {both} exercised on every side they have."]
+    return "\n".join(lines) + "\n"
+
+
+def _md(value) -> str:
+    return str(value).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+
+
+COLOURS = {"Pass": "#1a7f37", "Fail": "#cf222e", "Crash": "#8250df", "Timeout": "#bc4c00", "Flake": "#9a6700", "NotSupported": "#57606a", "Skip": "#57606a", "NotRun": "#afb8c1", "NoSide": "#d0d7de"}
+
+
+def _badge(outcome: str) -> str:
+    return f'<span class="b" style="background:{COLOURS.get(outcome, "#57606a")}">{E(outcome)}</span>'
+
+
+def report_html(doc: dict) -> str:
+    tests = doc["tests"]
+    c = model.counts(tests)
+    v = doc["verdict"]
+    parts = [
+        "<!doctype html><html lang=en><meta charset=utf-8><title>vkMapMemory2KHR conformance</title>",
+        "<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#1f2328}h1{font-size:22px}"
+        "table{border-collapse:collapse;width:100%;margin:8px 0 24px}td,th{border-bottom:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}"
+        "th{background:#f6f8fa}.b{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;white-space:nowrap}.verdict{font-size:28px;font-weight:700;padding:12px 18px;border-radius:8px;color:#fff;display:inline-block}"
+        "code,pre{font:12px ui-monospace,monospace}pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:320px}.muted{color:#57606a}</style>",
+        f'<h1>vkMapMemory2KHR conformance</h1><div class="verdict" style="background:{COLOURS.get(v, "#57606a")}">{E(v)}</div>',
+        '<p class="muted">' + " · ".join(f"{E(o)}: {c[o]}" for o in model.OUTCOMES if o in c) + f" · run {E(str(doc.get('run', {}).get('start', '')))}</p>",
+        "<h2>Driver</h2><table><tr><th>device</th><th>driver</th><th>Vulkan</th><th>IDs</th><th>deviceUUID</th></tr>",
+    ]
+    for d in _devices(doc):
+        parts.append(
+            f"<tr><td>{E(str(d.get('deviceName')))}</td><td>{E(str(d.get('driverName')))} {E(str(d.get('driverInfo')))}<br><span class=muted>{E(str(d.get('driverIDName', d.get('driverID'))))}</span></td>"
+            f"<td>{E(str(d.get('apiVersion')))}</td><td>vendor {E(str(d.get('vendorID')))} device {E(str(d.get('deviceID')))}</td><td><code>{E(str(d.get('deviceUUID')))}</code></td></tr>"
+        )
+    parts.append("</table>")
+
+    failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
+    parts.append(f"<h2>Failures ({len(failing)})</h2>")
+    if not failing:
+        parts.append("<p>None.</p>")
+    for t in failing:
+        r = t.get("reproducer", {})
+        parts.append(f"<h3>{_badge(t['outcome'])} <code>{E(t['nodeid'])}</code></h3>")
+        if r.get("example"):
+            parts.append(f"<p>Falsifying example:</p><pre>{E(r['example'])}</pre>")
+        if r.get("reproduce"):
+            parts.append(f"<p>Reproduce with <code>{E(r['reproduce'])}</code></p>")
+        parts.append(f"<pre>{E((t.get('details') or '')[-3000:])}</pre>")
+
+    matrix = doc.get("vuidMatrix", [])
+    parts.append(f"<h2>VUID matrix ({len(matrix)} rules)</h2><table><tr><th>VUID</th><th>rule</th><th>valid side</th><th>invalid side</th></tr>")
+    for row in matrix:
+        cells = "".join(f"<td>{_badge(row[s]['outcome'])} <span class=muted>{row[s]['tests']} tests</span></td>" for s in ("valid", "invalid"))
+        parts.append(f"<tr><td><code>{E(row['vuid'])}</code></td><td>{E(row['text'])}</td>{cells}</tr>")
+    parts.append("</table>")
+
+    parts.append("<h2>Return codes</h2><table><tr><th>code</th><th>allowed by</th><th>status</th><th>observed</th><th>evidence</th></tr>")
+    for row in doc.get("returnCodes", []):
+        evidence = ", ".join(row.get("provoked_by", [])) or "; ".join(row.get("tried", [])) or ", ".join(row.get("observed_in", []))
+        parts.append(f"<tr><td><code>{E(row['code'])}</code></td><td>{E(row['allowed_by'])}</td><td>{E(row['status'])}</td><td>{row['observed']}</td><td>{E(evidence)}</td></tr>")
+    parts.append("</table>")
+
+    parts.append("<h2>Alignment of mapped pointers</h2><p class=muted>For every successful map: the largest power of two dividing <code>ptr − offset</code>, per memory type. Green: at least minMemoryMapAlignment; a red bar would be a violation.</p>")
+    limit = min((int(d.get("minMemoryMapAlignment", 64)) for d in _devices(doc)), default=64)
+    parts.append(alignment_svg(doc.get("alignment", {}), limit))
+    parts.append("</html>\n")
+    return "\n".join(parts)
+
+
+def alignment_svg(data: dict[str, dict[str, int]], limit: int) -> str:
+    """A bar chart (inline SVG): per memory type, maps per observed alignment."""
+    if not data:
+        return "<p>No maps observed.</p>"
+    buckets = sorted({int(a) for hist in data.values() for a in hist})
+    width, bar_h, gap = 900, 16, 6
+    rows = sum(len(h) for h in data.values())
+    height = rows * (bar_h + gap) + len(data) * 24 + 20
+    top = max(n for hist in data.values() for n in hist.values())
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="12" font-family="system-ui,sans-serif">']
+    y = 10
+    for mtype, hist in sorted(data.items()):
+        out.append(f'<text x="0" y="{y + 12}" font-weight="600">memory type {E(str(mtype))}</text>')
+        y += 20
+        for a in buckets:
+            n = hist.get(str(a))
+            if not n:
+                continue
+            w = max(2, int(600 * n / top))
+            colour = "#cf222e" if a < limit else "#1a7f37"
+            label = f"{a} B" if a < 1 << 20 else f"{a >> 20} MiB"
+            out.append(f'<text x="0" y="{y + 12}">{E(label)}</text><rect x="110" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/><text x="{115 + w}" y="{y + 12}">{n}</text>')
+            y += bar_h + gap
+        y += 4
+    out.append("</svg>")
+    return "".join(out)
