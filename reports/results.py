@@ -84,7 +84,8 @@ class ResultsWriter:
             repro = model.reproducer(rec["details"])
             if repro:
                 rec["reproducer"] = repro
-        if rec.get("attempts") and rec["outcome"] == "Pass" and any(a != "Pass" for a in rec["attempts"]):
+        attempts = rec.get("attempts")
+        if attempts and attempts[-1] == "Pass" and "Fail" in attempts and rec["outcome"] == "Pass":
             rec["outcome"] = "Flake"
 
     def build(self, exitstatus: int) -> dict:

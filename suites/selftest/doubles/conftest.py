@@ -1,0 +1,2 @@
+"""Test doubles for the isolation self-tests: never collected by a normal run."""
+collect_ignore_glob = ["*.py"]

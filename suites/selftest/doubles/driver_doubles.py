@@ -1,0 +1,31 @@
+"""A driver that really crashes, one that really hangs, and a neighbour that passes, as tests.
+
+Run only by suites/selftest/test_isolation.py, in a child pytest with -n 1.
+"""
+import ctypes
+import os
+
+from fixtures.coverage import covers
+
+
+def test_passing_neighbour():
+    assert True
+
+
+def test_driver_call_that_crashes():
+    ctypes.string_at(0)  # a read of address 0 inside C code: SIGSEGV
+
+
+def test_driver_call_that_hangs():
+    ctypes.CDLL(None).sleep(3600)  # blocked inside C code: no signal-based timeout can end it
+
+
+def test_flaky_driver(tmp_path_factory):
+    marker = os.path.join(os.environ["DOUBLES_STATE"], "flaky-once")
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise AssertionError("fails on the first attempt only")
+
+
+def test_failing_driver():
+    raise AssertionError("always fails")

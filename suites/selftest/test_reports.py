@@ -1,0 +1,138 @@
+"""Self-tests of the reports: schema, escaping, gate, flakes, crash and hang isolation, merge and diff."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from reports import gate, model, render
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "reports" / "results.schema.json").read_text())
+
+
+def _doc(tests, driver=None):
+    from fixtures import catalogue
+
+    return {
+        "schemaVersion": 1,
+        "run": {"suite": "vkmap-cts", "suiteVersion": "0", "start": "s", "end": "e", "host": "h"},
+        "driver": driver or {"deviceName": "GPU", "driverName": "d", "driverInfo": "i", "apiVersion": "1.4.0", "deviceUUID": "00" * 16},
+        "verdict": model.verdict(tests),
+        "counts": model.counts(tests),
+        "tests": tests,
+        "vuidMatrix": model.vuid_matrix(tests, catalogue.entries()),
+        "returnCodes": model.return_codes(tests),
+        "alignment": model.alignment(tests),
+    }
+
+
+def _t(nodeid, outcome, **kw):
+    return {"nodeid": nodeid, "outcome": outcome, "duration": 0.1, "covers": [], "violates": [], "vkresults": {}, "details": None, **kw}
+
+
+def test_results_of_a_real_run_validate_against_the_schema(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites/operation/test_map_memory2.py", f"--report-dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    doc = json.loads((tmp_path / "results.json").read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["driver"]["deviceUUID"] and doc["tests"] and doc["vuidMatrix"]
+    for name in ("junit.xml", "results.csv", "failures.csv", "summary.md", "report.html"):
+        assert (tmp_path / name).stat().st_size > 0 or name == "failures.csv"
+
+
+def test_schema_rejects_a_bad_document():
+    bad = _doc([_t("a", "Pass")])
+    bad["tests"][0]["outcome"] = "Great"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMA)
+
+
+def test_driver_strings_are_escaped_everywhere():
+    evil = {"deviceName": "<script>alert(1)</script>", "driverName": "<img src=x onerror=alert(2)>", "driverInfo": "a|b`c", "apiVersion": "1", "deviceUUID": "u"}
+    doc = _doc([_t("t<script>", "Fail", details="<script>x</script>")], evil)
+    page = render.report_html(doc)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    md = render.summary_md(doc)
+    assert "<script" not in md and "<img" not in md
+    assert "<script" not in render.junit(doc).replace("&lt;script", "")
+
+
+def test_deqp_csv_form():
+    assert render.deqp_csv([_t("suites/a.py::b[x,y]", "Fail")]) == "suites/a.py::b[x;y],Fail,0.100\n"
+
+
+def test_gate_fails_only_on_new_failures_and_lists_unexpected_passes(tmp_path):
+    base = tmp_path / "baseline.txt"
+    base.write_text("# comment\nknown,Fail\nfixed,Fail\nflaky,Flake\n")
+    expected = gate.load(base)
+    result = gate.compare([_t("known", "Crash"), _t("fixed", "Pass"), _t("new", "Timeout"), _t("flaky", "Flake", attempts=["Fail", "Pass"]), _t("ok", "Pass")], expected)
+    assert result["new_failures"] == [("new", "Timeout")]
+    assert result["expected_failures"] == [("known", "Crash")]
+    assert result["unexpected_passes"] == [("fixed", "Fail")]
+    assert result["flakes"] == [("flaky", "Fail,Pass")]
+    base.write_text("bad line\n")
+    with pytest.raises(ValueError, match="test,Outcome"):
+        gate.load(base)
+
+
+def test_reproducer_is_extracted_from_a_hypothesis_failure():
+    text = "E   AssertionError: x\nFalsifying example: test_f(\n    n=3,\n)\n\nYou can reproduce this example by temporarily adding @reproduce_failure('6.1', b'AXic') as a decorator"
+    r = model.reproducer(text)
+    assert r["example"].startswith("Falsifying example: test_f(") and "n=3" in r["example"]
+    assert r["reproduce"] == "@reproduce_failure('6.1', b'AXic')"
+
+
+def _run_doubles(tmp_path, *extra):
+    state = tmp_path / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, DOUBLES_STATE=str(state), PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-n", "1",
+           "suites/selftest/doubles/driver_doubles.py", "--override-ini", "collect_ignore_glob=", "-o", "python_files=driver_doubles.py",
+           f"--report-dir={tmp_path / 'out'}", "--vk-test-timeout", "4", *extra]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=240)
+    return proc, time.monotonic() - started, json.loads((tmp_path / "out" / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def doubles_run(tmp_path_factory):
+    return _run_doubles(tmp_path_factory.mktemp("doubles"))
+
+
+def test_crash_and_hang_become_crash_and_timeout_and_the_run_goes_on(doubles_run):
+    proc, took, doc = doubles_run
+    outcomes = {t["nodeid"].rsplit("::", 1)[1]: t["outcome"] for t in doc["tests"]}
+    assert outcomes == {
+        "test_passing_neighbour": "Pass",
+        "test_driver_call_that_crashes": "Crash",
+        "test_driver_call_that_hangs": "Timeout",
+        "test_flaky_driver": "Flake",
+        "test_failing_driver": "Fail",
+    }, proc.stdout[-3000:]
+    assert took < 200, f"the run took {took:.0f} s"
+    assert proc.returncode == 1
+    assert doc["verdict"] == "Fail"
+
+
+def test_the_failing_double_was_retried_and_the_flake_recorded(doubles_run):
+    _, _, doc = doubles_run
+    by = {t["nodeid"].rsplit("::", 1)[1]: t for t in doc["tests"]}
+    assert by["test_failing_driver"]["attempts"] == ["Fail", "Fail", "Fail"]
+    assert by["test_flaky_driver"]["attempts"] == ["Fail", "Pass"]
+
+
+def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
+    base = tmp_path / "baseline.txt"
+    proc, _, _ = _run_doubles(tmp_path, f"--baseline={base}", "--update-baseline")
+    assert "baseline written" in proc.stdout
+    text = base.read_text()
+    assert "test_driver_call_that_crashes,Crash" in text and "test_failing_driver,Fail" in text and "test_flaky_driver,Flake" in text
+    proc, _, _ = _run_doubles(tmp_path / "again", f"--baseline={base}")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "0 new failures" in proc.stdout
