@@ -136,3 +136,25 @@ def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
     proc, _, _ = _run_doubles(tmp_path / "again", f"--baseline={base}")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "0 new failures" in proc.stdout
+
+
+def test_merge_puts_devices_side_by_side_and_diff_finds_regressions_and_fixes(tmp_path):
+    from reports.__main__ import diff, main, merge
+
+    a = _doc([_t("t1", "Pass"), _t("t2", "Fail"), _t("t3", "Pass")], {"deviceName": "GPU A", "driverName": "d", "driverInfo": "1", "apiVersion": "1.4", "deviceUUID": "aa"})
+    b = _doc([_t("t1", "Crash"), _t("t2", "Pass"), _t("t4", "Pass")], {"deviceName": "GPU B", "driverName": "d", "driverInfo": "2", "apiVersion": "1.4", "deviceUUID": "bb"})
+    merged = merge([a, b])
+    jsonschema.validate(merged, SCHEMA)
+    assert [d["deviceName"] for d in merged["devices"]] == ["GPU A", "GPU B"]
+    assert {r["nodeid"]: r["outcomes"] for r in merged["sideBySide"]}["t1"] == {"GPU A / d 1": "Pass", "GPU B / d 2": "Crash"}
+    assert merged["verdict"] == "Fail"
+    result = diff(a, b)
+    assert result["regressed"] == [("t1", "Pass -> Crash")] and result["fixed"] == [("t2", "Fail -> Pass")]
+    assert result["added"] == [("t4", "Pass")] and result["removed"] == [("t3", "Pass")]
+    for name, doc in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(doc))
+    assert main(["merge", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "m")]) == 0
+    page = (tmp_path / "m" / "report.html").read_text()
+    assert "Side by side (2 runs)" in page and "GPU A" in page and "GPU B" in page
+    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 1  # a regression: non-zero
