@@ -8,7 +8,7 @@ from fixtures.device import LeakError
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytest_plugins = ["pytester"]
+
 
 LEAKY = '''
 def test_leaks_an_allocation(device, host_visible_types):
