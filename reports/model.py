@@ -80,7 +80,7 @@ def return_codes(tests: list[dict], provocations: list[dict] | None = None) -> l
                 row["status"] = "observed"
             else:
                 row["status"] = "not provoked on this driver"
-                row["tried"] = [f"{p['pressure']}: {p.get('summary', ', '.join(p.get('results', [])) or 'no result')}" for p in provocations] or ["nothing tried"]
+                row["tried"] = [p.get("summary") or f"{p['pressure']}: {', '.join(p.get('results', [])) or 'no result'}" for p in tried] or ["no provocation aims at this code"]
         else:
             row["status"] = "observed" if obs else "not observed"
         rows.append(row)

@@ -1,0 +1,45 @@
+"""Each failure code of the map path: honest attempts to provoke it, each in a child process
+bounded in time, and the state after a failure.
+
+Spec: vkMapMemory2KHR Return Codes (VK_ERROR_OUT_OF_HOST_MEMORY, VK_ERROR_OUT_OF_DEVICE_MEMORY,
+VK_ERROR_MEMORY_MAP_FAILED); Fundamentals, Return Codes ("if a command fails, ... the
+objects it operates on are left as they were").  Whatever the driver returns under pressure
+must be an allowed code, and afterwards the memory is not left mapped, its contents are
+intact and the device is not lost.  The record of each attempt goes into the report's
+return-code table, provoked or not.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixtures.coverage import covers
+
+ROOT = Path(__file__).resolve().parents[2]
+BOUND_S = 180
+
+
+@covers("GUARANTEE-return-codes-under-pressure", "GUARANTEE-state-after-failure")
+@pytest.mark.parametrize("scenario", ["host-alloc", "rlimit-as", "many-maps", "libfiu"])
+def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device, request, scenario):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "fixtures.provocation", scenario], cwd=ROOT, capture_output=True, text=True, env=env, timeout=BOUND_S)
+    except subprocess.TimeoutExpired:
+        record = {"pressure": scenario, "targets": [], "results": [], "summary": f"the child did not finish within {BOUND_S} s", "outcome": "Timeout"}
+        request.node.user_properties.append(("provocations", [record]))
+        pytest.fail(f"{scenario}: the provocation did not end within {BOUND_S} s")
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+    assert proc.returncode == 0 and lines, f"{scenario}: the child ended with {proc.returncode} (a negative code is a signal: the driver crashed)\n{proc.stderr[-3000:]}"
+    record = json.loads(lines[-1])
+    request.node.user_properties.append(("provocations", [record]))
+    assert not record["disallowed"], f"{scenario}: {record['disallowed']}"
+    if record.get("available") is False:
+        pytest.skip(f"NotSupported: {record['summary']}")
+    after = record["after"]
+    assert after["remapped"], f"{scenario}: after the pressure was lifted, a valid map of the same memory failed (left mapped?)"
+    assert after["contents_intact"], f"{scenario}: the memory's contents changed across the failed map"
+    assert after["device_ok"], f"{scenario}: vkDeviceWaitIdle failed after the pressure: the device is lost"
