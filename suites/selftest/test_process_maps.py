@@ -24,3 +24,17 @@ def test_live_reservation_is_seen_and_its_release_too():
     a = _reserve(4096, 4096)
     release(a, 4096)
     assert unmapped(a, a + 4096)
+
+
+def test_mapped_oracle_rejects_an_unbacked_pointer():
+    import pytest
+
+    from fixtures.driver import MapResult
+    from fixtures.oracles import assert_mapped
+
+    maps = [(0x7F0000000000, 0x7F0000002000, "rw-p")]
+    assert_mapped(MapResult("vkMapMemory", 0, 0x7F0000000000, 0, 0x2000), maps)
+    with pytest.raises(AssertionError, match="only 4096 of the 8192 bytes"):
+        assert_mapped(MapResult("vkMapMemory", 0, 0x7F0000001000, 0, 0x2000), maps)
+    with pytest.raises(AssertionError, match="only 0 of"):
+        assert_mapped(MapResult("vkMapMemory", 0, 0x7F0000100000, 0, 64), maps)
