@@ -106,7 +106,7 @@ def measure_calls(n: int) -> dict:
 
 
 def measure_suite(workers: str, extra: list[str]) -> float:
-    cmd = [sys.executable, "-m", "pytest", "suites", "--ignore=suites/selftest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "ci", "-n", workers, "--report-dir", str(ROOT / "reports" / "bench-run"), *extra]
+    cmd = [sys.executable, "-m", "pytest", "suites", "--ignore=suites/selftest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "ci", "-n", workers, "--dist", "worksteal", "--report-dir", str(ROOT / "reports" / "bench-run"), *extra]
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - t
