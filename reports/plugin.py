@@ -145,6 +145,29 @@ def _classify_timeouts(config, writer) -> None:
         marker.unlink()
 
 
+def _crash_inputs(config, writer) -> None:
+    """Re-run each crashed test alone in a child, writing every driver call to a breadcrumb
+    file first: the last call before the crash is the input that caused it."""
+    import subprocess
+    import tempfile
+
+    crashed = [t for t in writer.tests.values() if t["outcome"] == "Crash"][:10]
+    for rec in crashed:
+        with tempfile.TemporaryDirectory() as tmp:
+            crumbs = Path(tmp) / "calls.txt"
+            env = dict(os.environ, VKMAP_CTS_BREADCRUMBS=str(crumbs))
+            cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "--flake-reruns=0", "--vk-test-timeout=60",
+                   "-c", str(config.inipath or Path(config.rootpath) / "pyproject.toml"), "--rootdir", str(config.rootpath), f"--report-dir={tmp}/out", rec["nodeid"]]
+            cmd += [a for a in config.invocation_params.args if a.startswith(("--vk-device", "--vk-icd", "--vk-api-version", "--hypothesis-profile"))]
+            try:
+                proc = subprocess.run(cmd, cwd=config.rootpath, env=env, capture_output=True, text=True, timeout=120)
+                code = proc.returncode
+            except subprocess.TimeoutExpired:
+                code = "timeout"
+            lines = crumbs.read_text().splitlines() if crumbs.exists() else []
+            rec["crash_input"] = {"rerun_exit": code, "last_call": lines[-1] if lines else None, "calls_before": len(lines)}
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
@@ -152,6 +175,8 @@ def pytest_sessionfinish(session, exitstatus):
     if writer is None:
         return
     _classify_timeouts(config, writer)
+    if not os.environ.get("VKMAP_CTS_BREADCRUMBS"):
+        _crash_inputs(config, writer)
     writer.write(exitstatus)
     baseline = config.getoption("--baseline")
     if not baseline:

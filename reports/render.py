@@ -134,6 +134,8 @@ def report_html(doc: dict) -> str:
             parts.append(f"<p>Falsifying example:</p><pre>{E(r['example'])}</pre>")
         if r.get("reproduce"):
             parts.append(f"<p>Reproduce with <code>{E(r['reproduce'])}</code></p>")
+        if t.get("crash_input", {}).get("last_call"):
+            parts.append(f"<p>The call that crashed (re-run alone, last call made):</p><pre>{E(t['crash_input']['last_call'])}</pre>")
         parts.append(f"<pre>{E((t.get('details') or '')[-3000:])}</pre>")
 
     matrix = doc.get("vuidMatrix", [])

@@ -120,6 +120,14 @@ def test_crash_and_hang_become_crash_and_timeout_and_the_run_goes_on(doubles_run
     assert doc["verdict"] == "Fail"
 
 
+def test_a_crash_names_the_call_that_crashed(doubles_run):
+    _, _, doc = doubles_run
+    crash = next(t for t in doc["tests"] if t["nodeid"].endswith("test_driver_call_that_crashes"))
+    last = crash["crash_input"]["last_call"]
+    assert last.startswith("MapCall(entry='vkMapMemory2KHR'") and "offset=64, size=128" in last, crash["crash_input"]
+    assert crash["crash_input"]["rerun_exit"] != 0
+
+
 def test_the_failing_double_was_retried_and_the_flake_recorded(doubles_run):
     _, _, doc = doubles_run
     by = {t["nodeid"].rsplit("::", 1)[1]: t for t in doc["tests"]}

@@ -12,8 +12,15 @@ def test_passing_neighbour():
     assert True
 
 
-def test_driver_call_that_crashes():
-    ctypes.string_at(0)  # a read of address 0 inside C code: SIGSEGV
+def test_driver_call_that_crashes(device, memory_pool, host_visible_types):
+    """vkMapMemory2KHR itself faults (a read of address 0 inside C code: SIGSEGV)."""
+
+    def faulting_map(dev, info, pp):
+        ctypes.string_at(0)
+
+    device.driver.pfn["vkMapMemory2KHR"] = faulting_map
+    with memory_pool.lease(host_visible_types[0], 4096) as mem:
+        mem.map2(offset=64, size=128)
 
 
 def test_driver_call_that_hangs():
