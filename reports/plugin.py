@@ -145,6 +145,22 @@ def _classify_timeouts(config, writer) -> None:
         marker.unlink()
 
 
+FORWARDED = ("--vk-device", "--vk-icd", "--vk-api-version", "--hypothesis-profile", "-p")
+
+
+def _forwarded(args: list[str]) -> list[str]:
+    """The options of the run that select the driver and the profile, in either form (--opt v, --opt=v)."""
+    out = []
+    for i, a in enumerate(args):
+        if a in FORWARDED and i + 1 < len(args):
+            if a == "-p" and args[i + 1].startswith("no:xdist"):
+                continue
+            out += [a, args[i + 1]]
+        elif any(a.startswith(o + "=") for o in FORWARDED if o.startswith("--")):
+            out.append(a)
+    return out
+
+
 def _crash_inputs(config, writer) -> None:
     """Re-run each crashed test alone in a child, writing every driver call to a breadcrumb
     file first: the last call before the crash is the input that caused it."""
@@ -158,7 +174,7 @@ def _crash_inputs(config, writer) -> None:
             env = dict(os.environ, VKMAP_CTS_BREADCRUMBS=str(crumbs))
             cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "--flake-reruns=0", "--vk-test-timeout=60",
                    "-c", str(config.inipath or Path(config.rootpath) / "pyproject.toml"), "--rootdir", str(config.rootpath), f"--report-dir={tmp}/out", rec["nodeid"]]
-            cmd += [a for a in config.invocation_params.args if a.startswith(("--vk-device", "--vk-icd", "--vk-api-version", "--hypothesis-profile"))]
+            cmd += _forwarded(list(config.invocation_params.args))
             try:
                 proc = subprocess.run(cmd, cwd=config.rootpath, env=env, capture_output=True, text=True, timeout=120)
                 code = proc.returncode

@@ -166,3 +166,10 @@ def test_merge_puts_devices_side_by_side_and_diff_finds_regressions_and_fixes(tm
     page = (tmp_path / "m" / "report.html").read_text()
     assert "Side by side (2 runs)" in page and "GPU A" in page and "GPU B" in page
     assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 1  # a regression: non-zero
+
+
+def test_crash_rerun_forwards_driver_options_in_both_forms():
+    from reports.plugin import _forwarded
+
+    args = ["suites", "-n", "8", "--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark", "--baseline=b.txt"]
+    assert _forwarded(args) == ["--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark"]
