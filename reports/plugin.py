@@ -112,6 +112,28 @@ def pytest_runtest_protocol(item, nextitem):
     return True
 
 
+# -- a crash while the worker's session fixtures are torn down (devices destroyed) ---------------
+
+
+def _teardown_dir(config) -> Path:
+    return Path(config.getoption("--report-dir")) / ".session-teardown"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Around the last teardown of a worker (where the devices are destroyed), leave a marker: a
+    crash there is the driver's at vkDestroyDevice, not the test's, and the report says so."""
+    if nextitem is not None:
+        return (yield)
+    marker = _teardown_dir(item.config) / hashlib.sha1(item.nodeid.encode()).hexdigest()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        marker.unlink(missing_ok=True)
+
+
 # -- the end of a run: timeouts, results, gate ---------------------------------------------------
 
 
@@ -131,6 +153,21 @@ def pytest_sessionstart(session):
             os._exit(1)
 
         threading.Thread(target=expire, name="vkmap-run-timeout", daemon=True).start()
+
+
+def _classify_teardown_crashes(config, writer) -> None:
+    d = _teardown_dir(config)
+    if not d.is_dir():
+        return
+    for marker in d.iterdir():
+        rec = writer.tests.get(marker.read_text())
+        # The marker outlives its worker only if the worker died in that teardown; xdist may or
+        # may not have blamed the test, whose own phases had passed.
+        if rec is not None and rec["outcome"] in ("Crash", "Pass"):
+            rec["outcome"] = "Crash"
+            rec["phase"] = "session teardown"
+            rec["details"] = (rec.get("details") or "") + "\nThe worker crashed after this test, while its session fixtures were torn down (memory freed, devices destroyed): the crash is the driver's, at teardown."
+        marker.unlink()
 
 
 def _classify_timeouts(config, writer) -> None:
@@ -191,6 +228,7 @@ def pytest_sessionfinish(session, exitstatus):
     if writer is None:
         return
     _classify_timeouts(config, writer)
+    _classify_teardown_crashes(config, writer)
     if not os.environ.get("VKMAP_CTS_BREADCRUMBS"):
         _crash_inputs(config, writer)
     writer.write(exitstatus)

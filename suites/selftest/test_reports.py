@@ -102,7 +102,13 @@ def _run_doubles(tmp_path, *extra):
 
 @pytest.fixture(scope="module")
 def doubles_run(tmp_path_factory):
-    return _run_doubles(tmp_path_factory.mktemp("doubles"))
+    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash")
+
+
+def test_a_crash_while_devices_are_destroyed_is_reported_against_the_last_test(tmp_path):
+    proc, _, doc = _run_doubles(tmp_path, "-k", "passing or teardown_crash")
+    last = next(t for t in doc["tests"] if t["nodeid"].endswith("test_zz_last_test_before_a_teardown_crash"))
+    assert last["outcome"] == "Crash" and last["phase"] == "session teardown" and "torn down" in last["details"], proc.stdout[-3000:]
 
 
 def test_crash_and_hang_become_crash_and_timeout_and_the_run_goes_on(doubles_run):
@@ -137,11 +143,11 @@ def test_the_failing_double_was_retried_and_the_flake_recorded(doubles_run):
 
 def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
     base = tmp_path / "baseline.txt"
-    proc, _, _ = _run_doubles(tmp_path, f"--baseline={base}", "--update-baseline")
+    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash", f"--baseline={base}", "--update-baseline")
     assert "baseline written" in proc.stdout
     text = base.read_text()
     assert "test_driver_call_that_crashes,Crash" in text and "test_failing_driver,Fail" in text and "test_flaky_driver,Flake" in text
-    proc, _, _ = _run_doubles(tmp_path / "again", f"--baseline={base}")
+    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash", f"--baseline={base}")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "0 new failures" in proc.stdout
 

@@ -36,3 +36,8 @@ def test_flaky_driver(tmp_path_factory):
 
 def test_failing_driver():
     raise AssertionError("always fails")
+
+
+def test_zz_last_test_before_a_teardown_crash(request):
+    """Passes; the session fixture below crashes after it, when the worker tears down."""
+    request.getfixturevalue("crash_at_session_teardown")
