@@ -168,6 +168,7 @@ def _classify_teardown_crashes(config, writer) -> None:
             rec["phase"] = "session teardown"
             rec["details"] = (rec.get("details") or "") + "\nThe worker crashed after this test, while its session fixtures were torn down (memory freed, devices destroyed): the crash is the driver's, at teardown."
         marker.unlink()
+    d.rmdir()
 
 
 def _classify_timeouts(config, writer) -> None:
@@ -180,6 +181,7 @@ def _classify_timeouts(config, writer) -> None:
         if rec is not None and rec["outcome"] in ("Crash", "Fail"):
             rec["outcome"] = "Timeout"
         marker.unlink()
+    d.rmdir()
 
 
 FORWARDED = ("--vk-device", "--vk-icd", "--vk-api-version", "--hypothesis-profile", "-p")
