@@ -32,8 +32,6 @@ def label(doc: dict) -> str:
 
 def merge(docs: list[dict]) -> dict:
     """One document whose tests carry their device; the VUID matrix and tables span all runs."""
-    from fixtures import catalogue
-
     tests, devices = [], []
     for doc in docs:
         dev = doc.get("driver") or {"deviceName": "?", "deviceUUID": "?", "driverName": "?", "driverInfo": "?", "apiVersion": "?"}
@@ -49,11 +47,7 @@ def merge(docs: list[dict]) -> dict:
         "schemaVersion": 1,
         "run": {"suite": "vkmap-cts", "suiteVersion": docs[0]["run"]["suiteVersion"], "start": min(d["run"]["start"] for d in docs), "end": max(d["run"]["end"] for d in docs), "host": ", ".join(sorted({d["run"]["host"] for d in docs})), "merged": len(docs)},
         "devices": devices,
-        "verdict": model.verdict(tests),
-        "counts": model.counts(tests),
-        "tests": tests,
-        "vuidMatrix": model.vuid_matrix(tests, catalogue.entries()),
-        "returnCodes": model.return_codes(tests),
+        **model.summarise(tests),
         "alignment": alignment,
         "sideBySide": side_by_side(docs),
     }

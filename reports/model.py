@@ -16,6 +16,20 @@ MANPAGE_CODES = ("VK_SUCCESS", "VK_ERROR_OUT_OF_HOST_MEMORY", "VK_ERROR_OUT_OF_D
 REGISTRY_ONLY_CODES = ("VK_ERROR_UNKNOWN", "VK_ERROR_VALIDATION_FAILED")
 
 
+def summarise(tests: list[dict]) -> dict:
+    """The parts of a results document derived from its tests: verdict, counts and the tables."""
+    from fixtures import catalogue
+
+    return {
+        "verdict": verdict(tests),
+        "counts": counts(tests),
+        "tests": tests,
+        "vuidMatrix": vuid_matrix(tests, catalogue.entries()),
+        "returnCodes": return_codes(tests),
+        "alignment": alignment(tests),
+    }
+
+
 def verdict(tests: list[dict]) -> str:
     if not tests:
         return "NoTests"

@@ -112,12 +112,7 @@ class ResultsWriter:
                 "exitStatus": int(exitstatus),
             },
             "driver": self.identity,
-            "verdict": model.verdict(tests),
-            "counts": model.counts(tests),
-            "tests": tests,
-            "vuidMatrix": model.vuid_matrix(tests, catalogue.entries()),
-            "returnCodes": model.return_codes(tests),
-            "alignment": model.alignment(tests),
+            **model.summarise(tests),
         }
 
     def write(self, exitstatus: int) -> Path:

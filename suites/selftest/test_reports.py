@@ -16,18 +16,11 @@ SCHEMA = json.loads((ROOT / "reports" / "results.schema.json").read_text())
 
 
 def _doc(tests, driver=None):
-    from fixtures import catalogue
-
     return {
         "schemaVersion": 1,
         "run": {"suite": "vkmap-cts", "suiteVersion": "0", "start": "s", "end": "e", "host": "h"},
         "driver": driver or {"deviceName": "GPU", "driverName": "d", "driverInfo": "i", "apiVersion": "1.4.0", "deviceUUID": "00" * 16},
-        "verdict": model.verdict(tests),
-        "counts": model.counts(tests),
-        "tests": tests,
-        "vuidMatrix": model.vuid_matrix(tests, catalogue.entries()),
-        "returnCodes": model.return_codes(tests),
-        "alignment": model.alignment(tests),
+        **model.summarise(tests),
     }
 
 
