@@ -24,6 +24,10 @@ def physical(placed):
 
 @pytest.fixture
 def world():
+    return make_world()
+
+
+def make_world():
     """Two devices: A with every placed-map feature but range placement, B with none; memory on each."""
     objects = ObjectState()
     placed = PlacedMapSupport(True, False, True, ALIGN)
@@ -159,3 +163,54 @@ def test_multi_instance_and_imported_host_memory(world):
     assert [v.vuid for v in check(LegacyMapCall(0xA0, 0x300), world)] == ["VUID-vkMapMemory-memory-00683"]
     world.memories[0x104].mapped = Mapping("vkMapMemory2", 0, SIZE, 0x7200_0000_0000)
     assert [v.vuid for v in check(unmap2(memory=0x104, flags=1), world)] == ["VUID-VkMemoryUnmapInfo-flags-09580"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fixtures.validity import _plainly_valid_map2, _plainly_valid_unmap2, check_map2_fully, check_unmap2_fully  # noqa: E402
+
+HANDLES = st.sampled_from([0x100, 0x101, 0x102, 0x103, 0x104, 0x200, 0x201, 0x202, 0x999])
+DEVICES = st.sampled_from([0xA0, 0xB0, 0xDEAD])
+EDGES = st.sampled_from([0, 1, 63, 64, SIZE - 1, SIZE, SIZE + 1, SIZE + 64, W, W - 1])
+CHAINS = st.sampled_from([(), (PlacedInfo(0),), (OtherStruct(5),), (PlacedInfo(0x7100_0000_0000),)])
+ANY_MAP = st.builds(
+    MapCall,
+    st.sampled_from(["vkMapMemory2KHR", "vkMapMemory2"]),
+    DEVICES,
+    st.one_of(st.none(), st.builds(MapInfo, HANDLES, EDGES, EDGES, st.sampled_from([0, 1, 2]), CHAINS, st.sampled_from([abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO, 5]))),
+    st.booleans(),
+)
+ANY_UNMAP = st.builds(
+    UnmapCall,
+    st.sampled_from(["vkUnmapMemory2KHR", "vkUnmapMemory2"]),
+    DEVICES,
+    st.one_of(st.none(), st.builds(UnmapInfo, HANDLES, st.sampled_from([0, 1, 2]), CHAINS, st.sampled_from([abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO, 5]))),
+)
+# Calls that differ from a common valid call only in device, memory, offset and size: where the fast path says yes.
+NEAR_VALID_MAP = st.builds(lambda dev, mem, offset, size: MapCall("vkMapMemory2", dev, MapInfo(mem, offset, size)), DEVICES, HANDLES, EDGES, EDGES)
+NEAR_VALID_UNMAP = st.builds(lambda dev, mem: UnmapCall("vkUnmapMemory2", dev, UnmapInfo(mem)), DEVICES, HANDLES)
+
+
+@settings(max_examples=400)
+@given(call=st.one_of(ANY_MAP, NEAR_VALID_MAP))
+def test_fast_path_never_accepts_what_the_full_check_rejects_map(call):
+    """The validator's one-pass acceptance of common calls agrees with every rule."""
+    objects = make_world()
+    if _plainly_valid_map2(call, objects):
+        assert check_map2_fully(call, objects) == [], call
+
+
+@settings(max_examples=400)
+@given(call=st.one_of(ANY_UNMAP, NEAR_VALID_UNMAP))
+def test_fast_path_never_accepts_what_the_full_check_rejects_unmap(call):
+    objects = make_world()
+    if _plainly_valid_unmap2(call, objects):
+        assert check_unmap2_fully(call, objects) == [], call
+
+
+def test_fast_paths_take_the_common_calls():
+    objects = make_world()
+    assert _plainly_valid_map2(map2(), objects) and _plainly_valid_map2(map2(offset=SIZE - 1, size=1), objects)
+    assert _plainly_valid_unmap2(unmap2(), objects)
+    assert not _plainly_valid_map2(map2(memory=0x101), objects)  # already mapped: the full path decides
