@@ -113,7 +113,7 @@ def alignment(tests: list[dict]) -> dict[str, dict[str, int]]:
 
 
 REPRO = re.compile(r"(@reproduce_failure\([^)]*\))")
-FALSIFYING = re.compile(r"(Falsifying (?:explicit )?example:.*?)(?:\n\n|\Z)", re.S)
+FALSIFYING = re.compile(r"(Falsifying (?:explicit )?example:.*?\n(?:E)?\s*\)\n)", re.S)
 
 
 def reproducer(details: str | None) -> dict:
@@ -123,7 +123,7 @@ def reproducer(details: str | None) -> dict:
     out = {}
     m = FALSIFYING.search(details)
     if m:
-        out["example"] = m.group(1).strip()[:4000]
+        out["example"] = "\n".join(line.removeprefix("E").strip(" ") if line.startswith("E ") else line for line in m.group(1).strip().splitlines())[:4000]
     m = REPRO.search(details)
     if m:
         out["reproduce"] = m.group(1)

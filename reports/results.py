@@ -81,7 +81,7 @@ class ResultsWriter:
             rec["outcome"] = outcome
             rec["details"] = _reason(report)
             rec["phase"] = report.when
-            repro = model.reproducer(rec["details"])
+            repro = model.reproducer(str(report.longrepr or ""))
             if repro:
                 rec["reproducer"] = repro
         attempts = rec.get("attempts")

@@ -172,3 +172,10 @@ def test_crash_rerun_forwards_driver_options_in_both_forms():
 
     args = ["suites", "-n", "8", "--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark", "--baseline=b.txt"]
     assert _forwarded(args) == ["--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark"]
+
+
+def test_reproducer_is_extracted_from_pytest_prefixed_lines():
+    text = "E       Falsifying example: test_p(\nE           entry='vkMapMemory2',\nE           pages=1,\nE       )\nE       Draw 1 (memory type): MemoryType(index=4)\nE       You can reproduce this test case by temporarily adding @reproduce_failure('6.168.3', b'AEEBQQBBAg==') as a decorator"
+    r = model.reproducer(text)
+    assert "entry='vkMapMemory2'" in r["example"] and r["example"].endswith(")")
+    assert r["reproduce"] == "@reproduce_failure('6.168.3', b'AEEBQQBBAg==')"
