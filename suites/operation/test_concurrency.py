@@ -6,7 +6,6 @@ externally synchronized"): only access to the same memory object needs it.
 """
 import threading
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,7 +5,6 @@ Run only by suites/selftest/test_isolation.py, in a child pytest with -n 1.
 import ctypes
 import os
 
-from fixtures.coverage import covers
 
 
 def test_passing_neighbour():
