@@ -26,8 +26,9 @@ def load(path: str) -> dict:
 
 
 def label(doc: dict) -> str:
+    """A run's device and driver, with the deviceUUID's first digits: two GPUs of one model stay apart."""
     d = doc.get("driver") or {}
-    return f"{d.get('deviceName', '?')} / {d.get('driverName', '?')} {d.get('driverInfo', '')}".strip()
+    return f"{d.get('deviceName', '?')} [{str(d.get('deviceUUID', '?'))[:8]}] / {d.get('driverName', '?')} {d.get('driverInfo', '')}".strip()
 
 
 def merge(docs: list[dict]) -> dict:
@@ -37,12 +38,12 @@ def merge(docs: list[dict]) -> dict:
         dev = doc.get("driver") or {"deviceName": "?", "deviceUUID": "?", "driverName": "?", "driverInfo": "?", "apiVersion": "?"}
         devices.append(dev)
         for t in doc["tests"]:
-            tests.append(dict(t, device=dev.get("deviceUUID"), nodeid=f"[{dev.get('deviceName')}] {t['nodeid']}"))
+            tests.append(dict(t, device=dev.get("deviceUUID"), nodeid=f"[{dev.get('deviceName')} {str(dev.get('deviceUUID'))[:8]}] {t['nodeid']}"))
     alignment = {}
     for doc in docs:
-        dev = (doc.get("driver") or {}).get("deviceName", "?")
+        dev = doc.get("driver") or {}
         for mtype, hist in doc.get("alignment", {}).items():
-            alignment[f"{dev} / {mtype}"] = hist
+            alignment[f"{dev.get('deviceName', '?')} [{str(dev.get('deviceUUID', '?'))[:8]}] / {mtype}"] = hist
     return {
         "schemaVersion": 1,
         "run": {"suite": "vkmap-cts", "suiteVersion": docs[0]["run"]["suiteVersion"], "start": min(d["run"]["start"] for d in docs), "end": max(d["run"]["end"] for d in docs), "host": ", ".join(sorted({d["run"]["host"] for d in docs})), "merged": len(docs)},
@@ -60,7 +61,8 @@ def side_by_side(docs: list[dict]) -> list[dict]:
     for name, doc in zip(names, docs):
         for t in doc["tests"]:
             rows.setdefault(t["nodeid"], {"nodeid": t["nodeid"], "outcomes": {}})["outcomes"][name] = t["outcome"]
-    return sorted(rows.values(), key=lambda r: r["nodeid"])
+    # Tests whose outcomes differ between runs first: that is where drivers part ways.
+    return sorted(rows.values(), key=lambda r: (len(set(r["outcomes"].values())) == 1, r["nodeid"]))
 
 
 def diff(old: dict, new: dict) -> dict[str, list]:

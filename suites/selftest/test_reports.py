@@ -153,7 +153,9 @@ def test_merge_puts_devices_side_by_side_and_diff_finds_regressions_and_fixes(tm
     merged = merge([a, b])
     jsonschema.validate(merged, SCHEMA)
     assert [d["deviceName"] for d in merged["devices"]] == ["GPU A", "GPU B"]
-    assert {r["nodeid"]: r["outcomes"] for r in merged["sideBySide"]}["t1"] == {"GPU A / d 1": "Pass", "GPU B / d 2": "Crash"}
+    assert {r["nodeid"]: r["outcomes"] for r in merged["sideBySide"]}["t1"] == {"GPU A [aa] / d 1": "Pass", "GPU B [bb] / d 2": "Crash"}
+    twins = merge([_doc([_t("t", "Pass")], dict(a["driver"], deviceUUID="11" * 16)), _doc([_t("t", "Fail")], dict(a["driver"], deviceUUID="22" * 16))])
+    assert len(twins["sideBySide"][0]["outcomes"]) == 2, "two GPUs of one model keep a column each"
     assert merged["verdict"] == "Fail"
     result = diff(a, b)
     assert result["regressed"] == [("t1", "Pass -> Crash")] and result["fixed"] == [("t2", "Fail -> Pass")]
