@@ -9,7 +9,7 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.arguments import MAP_ENTRIES
+from fixtures.arguments import MAP_ENTRIES, UNMAP_FOR
 from fixtures.coverage import covers
 from fixtures.oracles import assert_bytes_equal, assert_success, pattern
 
@@ -26,7 +26,7 @@ def _worker(mem, entries, seed, barrier, errors):
             result = mem.map_with(entry)
             assert_success(result)
             mem.bytes()[:] = data
-            mem.unmap_with({"vkMapMemory": "vkUnmapMemory", "vkMapMemory2": "vkUnmapMemory2"}.get(entry, "vkUnmapMemory2KHR"))
+            mem.unmap_with(UNMAP_FOR[entry])
             result = mem.map_with(entries[(seed + i + 1) % len(entries)])
             assert_success(result)
             seen = bytes(mem.bytes())
