@@ -73,7 +73,7 @@ def pytest_configure(config):
     runs_tests = _is_worker(config) or not config.pluginmanager.hasplugin("dsession")
     if limit and runs_tests and not config.option.collectonly:
         config._vk_watchdog = Watchdog(config, limit)
-    if not _is_worker(config) and not config.option.help:
+    if not _is_worker(config) and not config.option.help and not config.option.collectonly:
         from reports.results import ResultsWriter
 
         config._vk_results = ResultsWriter(config)

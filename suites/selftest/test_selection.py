@@ -76,3 +76,11 @@ def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
     lines = [x for x in proc.stderr.splitlines() if x.strip()]
     assert lines == [lines[0]] and lines[0].startswith("vkmap-cts: error: ") and line in lines[0], proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_vuid_option_selects_the_tests_of_one_rule_on_both_sides():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "--vuid", "VUID-VkMemoryMapInfo-offset-07959", "suites"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    selected = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert any("test_offset_at_or_past_the_end" in t for t in selected), proc.stdout
+    assert any("test_boundaries_are_accepted" in t for t in selected), proc.stdout
+    assert all("validation" in t or "operation" in t for t in selected) and len(selected) < 20
