@@ -123,6 +123,12 @@ def _check_fails(check, *args):
         check(*args)
 
 
+def _check_fails_with(match, check, *args):
+    """The check fails, for the reason ``match`` names (not, say, a refused call of the suite's own)."""
+    with pytest.raises(AssertionError, match=match):
+        check(*args)
+
+
 @pytest.mark.parametrize("entry", ["vkMapMemory2KHR", "vkMapMemory2"])
 def test_misaligned_pointer_fails_the_alignment_check(device, mutate, mem, entry):
     real = device.driver.pfn[entry]
@@ -226,3 +232,183 @@ def test_bytes_lost_at_unmap_fail_the_stateful_models_check(device, mutate, mem,
     with pytest.raises(AssertionError, match="differ"):
         assert_bytes_equal(bytes(mem.bytes()), model.expected(), "model")
     mem.unmap_with(unmap_entry)
+
+
+def _handle(memory) -> int:
+    return int(ffi.cast("uintptr_t", memory))
+
+
+def _legacy_shifting(real, shift):
+    """vkMapMemory returning the driver's pointer moved by shift(offset): a bug of the legacy entry point only."""
+
+    def mutant(device, memory, offset, size, flags, pp):
+        result = real(device, memory, offset, size, flags, pp)
+        if result == 0:
+            _set(pp, _ptr(pp) + shift(offset))
+        return result
+
+    return mutant
+
+
+@pytest.mark.parametrize("bug, shift", [("offset ignored", lambda o: -o), ("offset applied twice", lambda o: o)])
+def test_offset_bug_only_in_vkMapMemory_is_caught(device, mutate, mem, bug, shift):
+    """The 2 forms are right; only vkMapMemory is wrong, so the comparison reads through vkMapMemory."""
+    mutate(vkMapMemory=_legacy_shifting(device.driver.pfn["vkMapMemory"], shift))
+    same_bytes_through_every_entry_point(mem, "vkMapMemory2KHR", "vkMapMemory2KHR", "vkUnmapMemory2KHR", 128, 64, 11)  # control
+    _check_fails_with("read via vkMapMemory at offset 128", same_bytes_through_every_entry_point, mem, "vkMapMemory2KHR", "vkMapMemory", "vkUnmapMemory2KHR", 128, 64, 12)
+
+
+class SharedStaging:
+    """Every map, by any entry point, hands out one staging buffer shared by all memory objects: the
+    memory is copied in at map and back at unmap.  Right while one memory object is mapped at a time;
+    with several threads, each on its own object, the objects overwrite each other's bytes."""
+
+    def __init__(self, real: dict, capacity: int):
+        self.real = real
+        self.raw = ffi.new("uint8_t[]", capacity + 4096)
+        self.base = (_handle(self.raw) + 4095) & ~4095  # page-aligned, like a real mapping
+        self.live = {}  # memory handle -> (driver's pointer, size)
+
+    def _stage(self, memory, pp, size: int) -> None:
+        import time
+
+        ptr = _ptr(pp)
+        self.live[_handle(memory)] = (ptr, size)
+        ffi.memmove(ffi.cast("uint8_t*", self.base), ffi.cast("uint8_t*", ptr), size)
+        _set(pp, self.base)
+        time.sleep(0.001)  # widen the window in which another thread's map takes the buffer
+
+    def _unstage(self, memory) -> None:
+        ptr, size = self.live.pop(_handle(memory), (None, 0))
+        if ptr is not None:
+            ffi.memmove(ffi.cast("uint8_t*", ptr), ffi.cast("uint8_t*", self.base), size)
+
+    def entries(self) -> dict:
+        def map2(entry):
+            def mutant(device, info, pp):
+                result = self.real[entry](device, info, pp)
+                if result == 0:
+                    self._stage(info.memory, pp, _mapped_size(info))
+                return result
+
+            return mutant
+
+        def unmap2(entry):
+            def mutant(device, info):
+                self._unstage(info.memory)
+                return self.real[entry](device, info)
+
+            return mutant
+
+        def map_legacy(device, memory, offset, size, flags, pp):
+            from fixtures.state import OBJECTS
+
+            result = self.real["vkMapMemory"](device, memory, offset, size, flags, pp)
+            if result == 0:
+                self._stage(memory, pp, OBJECTS.memories[_handle(memory)].size - offset if size == W else size)
+            return result
+
+        def unmap_legacy(device, memory):
+            self._unstage(memory)
+            return self.real["vkUnmapMemory"](device, memory)
+
+        out = {"vkMapMemory": map_legacy, "vkUnmapMemory": unmap_legacy}
+        for entry, unmap_entry in (("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")):
+            if entry in self.real:
+                out[entry], out[unmap_entry] = map2(entry), unmap2(unmap_entry)
+        return out
+
+
+def test_state_shared_between_memory_objects_fails_only_the_concurrency_check(device, mutate, memory_pool, host_visible_types):
+    """A bug that shows only under concurrency: one thread passes, four threads on four objects fail."""
+    import contextlib
+
+    from fixtures.arguments import MAP_ENTRIES
+    from fixtures.properties import threads_see_only_their_own_bytes
+
+    entries = [e for e in MAP_ENTRIES if device.driver.has(e)]
+    mutate(**SharedStaging(dict(device.driver.pfn), SIZE).entries())
+    with contextlib.ExitStack() as leases:
+        mems = [leases.enter_context(memory_pool.lease(host_visible_types[0], SIZE)) for _ in range(4)]
+        threads_see_only_their_own_bytes(mems[:1], entries, 1, 8)  # one thread: the copies hide the bug
+        for m in mems:  # one object after another: hidden too
+            same_bytes_through_every_entry_point(m, "vkMapMemory2KHR", "vkMapMemory", "vkUnmapMemory2", 64, W, 13)
+        _check_fails_with(r"thread \d+, round \d+.*bytes differ", threads_see_only_their_own_bytes, mems, entries, 2, 20)
+
+
+class NonCoherentEmulation:
+    """Memory that behaves like a type without HOST_COHERENT: a map hands out a host copy; only
+    vkFlushMappedMemoryRanges moves host writes to the memory and only vkInvalidateMappedMemoryRanges
+    moves the memory's bytes to the copy, for exactly the ranges given.  Each range is checked as
+    the specification requires (VUID-VkMappedMemoryRange-offset-00687, -size-01390, -size-00685)."""
+
+    def __init__(self, real: dict, lib, atom: int):
+        self.real, self.lib, self.atom = real, lib, atom
+        self.copies = {}  # memory handle -> (driver's pointer, host copy, mapped offset, mapped size)
+        self.ranges = []  # (function, offset, size) of every range flushed or invalidated
+
+    def map(self, device, info, pp):
+        result = self.real["vkMapMemory2KHR"](device, info, pp)
+        if result == 0:
+            size = _mapped_size(info)
+            copy = ffi.new("uint8_t[]", size)
+            ffi.memmove(copy, ffi.cast("uint8_t*", pp[0]), size)
+            self.copies[_handle(info.memory)] = (_ptr(pp), copy, info.offset, size)
+            pp[0] = ffi.cast("void*", copy)
+        return result
+
+    def unmap(self, device, info):
+        self.copies.pop(_handle(info.memory), None)  # unflushed host writes are lost
+        return self.real["vkUnmapMemory2KHR"](device, info)
+
+    def _move(self, name, ranges, to_memory: bool) -> None:
+        from fixtures.state import OBJECTS
+
+        r = ranges[0]
+        handle, offset, size = _handle(r.memory), r.offset, r.size
+        allocation = OBJECTS.memories[handle].size
+        self.ranges.append((name, offset, size))
+        assert offset % self.atom == 0, f"{name}: offset {offset} is not a multiple of nonCoherentAtomSize (VUID-VkMappedMemoryRange-offset-00687)"
+        assert size % self.atom == 0 or offset + size == allocation, (
+            f"{name}: size {size} is neither a multiple of nonCoherentAtomSize nor to the end (VUID-VkMappedMemoryRange-size-01390)"
+        )
+        ptr, copy, mapped_offset, mapped_size = self.copies[handle]
+        inside = mapped_offset <= offset and offset + size <= mapped_offset + mapped_size
+        assert inside, f"{name}: [{offset}, +{size}) is not inside the mapped range (VUID-VkMappedMemoryRange-size-00685)"
+        memory = ffi.cast("uint8_t*", ptr + offset - mapped_offset)
+        host = ffi.cast("uint8_t*", copy) + (offset - mapped_offset)
+        ffi.memmove(memory, host, size) if to_memory else ffi.memmove(host, memory, size)
+
+    def lib_proxy(self):
+        emulation = self
+
+        class Lib:
+            def __getattr__(self, name):
+                return getattr(emulation.lib, name)
+
+            def vkFlushMappedMemoryRanges(self, device, count, ranges):
+                emulation._move("vkFlushMappedMemoryRanges", ranges, to_memory=True)
+                return emulation.lib.vkFlushMappedMemoryRanges(device, count, ranges)
+
+            def vkInvalidateMappedMemoryRanges(self, device, count, ranges):
+                emulation._move("vkInvalidateMappedMemoryRanges", ranges, to_memory=False)
+                return emulation.lib.vkInvalidateMappedMemoryRanges(device, count, ranges)
+
+        return Lib()
+
+
+def test_non_coherent_memory_is_judged_through_flush_and_invalidate(device, mutate, memory_pool, transfers, host_visible_types, monkeypatch):
+    """The path for memory types without HOST_COHERENT (neither lavapipe nor the NVIDIA reference has
+    one), run against an emulation: with flushes and invalidates over atom-rounded ranges inside the
+    mapping the check passes; a check that skipped them (treating the memory as coherent) fails."""
+    atom = device.physical.non_coherent_atom_size
+    emulation = NonCoherentEmulation(dict(device.driver.pfn), transfers.lib, atom)
+    monkeypatch.setattr(transfers, "lib", emulation.lib_proxy())
+    mutate(vkMapMemory2KHR=emulation.map, vkUnmapMemory2KHR=emulation.unmap)
+    with memory_pool.lease(host_visible_types[0], SIZE) as mem, memory_pool.lease(host_visible_types[0], 4096) as other:
+        try:
+            device_and_host_agree(mem, other, transfers, "vkMapMemory2KHR", 4096, 4096, 9, coherent=False)
+            assert {name for name, _, _ in emulation.ranges} == {"vkFlushMappedMemoryRanges", "vkInvalidateMappedMemoryRanges"}
+            _check_fails_with("host writes, as the device copied them", device_and_host_agree, mem, other, transfers, "vkMapMemory2KHR", 4096, 4096, 10, True)
+        finally:
+            transfers.release_buffers()
