@@ -59,7 +59,7 @@ class ResultsWriter:
 
     @property
     def identity(self) -> dict | None:
-        """The driver identity the controller probed (fixtures/plugin.py), once it has."""
+        """The driver identity the controller probed (fixtures/plugins/options.py), once it has."""
         return getattr(self.config, "_vk_identity", None)
 
     def pytest_runtest_logreport(self, report):
@@ -89,7 +89,7 @@ class ResultsWriter:
             rec["outcome"] = "Flake"
 
     def build(self, exitstatus: int) -> dict:
-        from fixtures import catalogue
+        from fixtures.rules import catalogue
 
         tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
         from hypothesis import settings

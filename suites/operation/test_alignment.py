@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.arguments import MAP_ENTRIES
-from fixtures.coverage import covers, require_entry
-from fixtures.properties import mapped_alignment
-from fixtures.strategies import allocation_sizes, range_batches
+from fixtures.vk.arguments import MAP_ENTRIES
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.judge.properties import mapped_alignment
+from fixtures.judge.strategies import allocation_sizes, range_batches
 
 REQUIRED_MIN = 64  # Required Limits: minMemoryMapAlignment, "min" limit type
 

@@ -9,9 +9,9 @@ import contextlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.arguments import MAP_ENTRIES
-from fixtures.coverage import covers
-from fixtures.properties import threads_see_only_their_own_bytes
+from fixtures.vk.arguments import MAP_ENTRIES
+from fixtures.rules.coverage import covers
+from fixtures.judge.properties import threads_see_only_their_own_bytes
 
 THREADS = 4
 ROUNDS = 40

@@ -3,10 +3,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.arguments import MAP_ENTRIES
-from fixtures.coverage import covers, require_entry
-from fixtures.properties import writes_stay_inside_the_range
-from fixtures.strategies import allocation_sizes, valid_map_ranges
+from fixtures.vk.arguments import MAP_ENTRIES
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.judge.properties import writes_stay_inside_the_range
+from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
 
 
 @covers("GUARANTEE-outside-range-untouched", "GUARANTEE-contents-preserved")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.arguments import MAP_ENTRIES
-from fixtures.coverage import covers, require_entry
-from fixtures.properties import device_and_host_agree
+from fixtures.vk.arguments import MAP_ENTRIES
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.judge.properties import device_and_host_agree
 
 PAGE = 4096
 

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.arguments import MAP_ENTRIES, UNMAP_ENTRIES
-from fixtures.coverage import covers, require_entry
-from fixtures.properties import same_bytes_through_every_entry_point
-from fixtures.strategies import allocation_sizes, valid_map_ranges
+from fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.judge.properties import same_bytes_through_every_entry_point
+from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
 
 
 @covers("GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-contents-preserved", "GUARANTEE-map-success")

@@ -7,9 +7,9 @@ description ("behaves identically to vkMapMemory").
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.coverage import covers
-from fixtures.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
-from fixtures.strategies import MapRange, allocation_sizes, valid_map_ranges
+from fixtures.rules.coverage import covers
+from fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
+from fixtures.judge.strategies import MapRange, allocation_sizes, valid_map_ranges
 
 
 def _check_round_trip(mem, rng: MapRange, alignment: int, seed: int) -> None:

@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures import abi
-from fixtures.address_space import reserved
-from fixtures.arguments import MAP2_ENTRIES, PlacedInfo
-from fixtures.coverage import covers, require, require_entry
-from fixtures.oracles import assert_bytes_equal, assert_success, pattern
-from fixtures.process_maps import fully_mapped, unmapped
-from fixtures.properties import read_range, write_whole
+from fixtures.vk import abi
+from fixtures.vk.address_space import reserved
+from fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
+from fixtures.rules.coverage import covers, require, require_entry
+from fixtures.judge.oracles import assert_bytes_equal, assert_success, pattern
+from fixtures.vk.process_maps import fully_mapped, unmapped
+from fixtures.judge.properties import read_range, write_whole
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT

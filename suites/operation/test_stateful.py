@@ -7,12 +7,12 @@ which hypothesis prints (and the report shows) as the reproducer.
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from fixtures.coverage import covers
-from fixtures.model import machine_for
+from fixtures.rules.coverage import covers
+from fixtures.judge.model import machine_for
 
 @covers("GUARANTEE-stateful-model", "GUARANTEE-contents-preserved", "GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-map-alignment")
 def test_random_sequences_agree_with_the_model(device, second_device, transfers):
-    from fixtures.transfer import Transfers
+    from fixtures.access.transfer import Transfers
 
     other = Transfers(second_device)
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.coverage import covers
+from fixtures.rules.coverage import covers
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND_S = 180
@@ -27,7 +27,7 @@ BOUND_S = 180
 def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device, request, scenario):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     try:
-        proc = subprocess.run([sys.executable, "-m", "fixtures.provocation", scenario], cwd=ROOT, capture_output=True, text=True, env=env, timeout=BOUND_S)
+        proc = subprocess.run([sys.executable, "-m", "fixtures.provoke.provocation", scenario], cwd=ROOT, capture_output=True, text=True, env=env, timeout=BOUND_S)
     except subprocess.TimeoutExpired:
         record = {"pressure": scenario, "targets": [], "results": [], "summary": f"the child did not finish within {BOUND_S} s", "outcome": "Timeout"}
         request.node.user_properties.append(("provocations", [record]))

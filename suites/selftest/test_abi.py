@@ -6,7 +6,7 @@ compiler lays them out.
 import pytest
 import vulkan_object
 
-from fixtures import abi
+from fixtures.vk import abi
 
 REG = vulkan_object.get_vulkan_object()
 

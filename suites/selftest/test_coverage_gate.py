@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import catalogue
-from fixtures.guarantees import GUARANTEES
+from fixtures.rules import catalogue
+from fixtures.rules.guarantees import GUARANTEES
 
 SUITES = Path(__file__).resolve().parents[1]
 
@@ -72,7 +72,7 @@ def test_catalogue_implicit_entries_match_the_registry():
     import vulkan_object
 
     stored = catalogue.load()["implicit"]
-    assert catalogue.generate_implicit(vulkan_object.get_vulkan_object()) == stored, "run: python -m fixtures.catalogue --write"
+    assert catalogue.generate_implicit(vulkan_object.get_vulkan_object()) == stored, "run: python -m fixtures.rules.catalogue --write"
 
 
 def test_catalogue_entries_are_well_formed():
@@ -90,6 +90,6 @@ def test_catalogue_entries_are_well_formed():
 def test_grep_finds_catalogue_check_and_tests(vuid):
     """A VUID string appears in the catalogue, in the validator's check, and in a test."""
     root = SUITES.parent
-    assert vuid in (root / "fixtures" / "vuids.json").read_text()
-    assert vuid in (root / "fixtures" / "validity.py").read_text()
+    assert vuid in (root / "fixtures" / "rules" / "vuids.json").read_text()
+    assert vuid in (root / "fixtures" / "rules" / "validity.py").read_text()
     assert any(vuid in p.read_text() for p in (root / "suites").rglob("test_*.py") if "selftest" not in p.parts)

@@ -1,7 +1,7 @@
 """Self-tests of the return-code oracle, and its sets against Khronos' registry."""
 import pytest
 
-from fixtures.return_codes import MANPAGE, REGISTRY, judge
+from fixtures.rules.return_codes import MANPAGE, REGISTRY, judge
 
 CODES = {"VK_SUCCESS": 0, "VK_INCOMPLETE": 5, "VK_ERROR_OUT_OF_HOST_MEMORY": -1, "VK_ERROR_OUT_OF_DEVICE_MEMORY": -2, "VK_ERROR_DEVICE_LOST": -4, "VK_ERROR_MEMORY_MAP_FAILED": -5, "VK_ERROR_UNKNOWN": -13}
 
@@ -63,7 +63,7 @@ def test_unpressured_failure_is_caught(fake_map, memory_pool, host_visible_types
         mem.map2()
 
 def test_failure_under_pressure_is_allowed(fake_map, memory_pool, host_visible_types):
-    from fixtures.return_codes import under_pressure
+    from fixtures.rules.return_codes import under_pressure
     fake_map(-5)
     with memory_pool.lease(host_visible_types[0], 256) as mem, under_pressure("a test double"):
         assert mem.map2().result == -5
@@ -76,7 +76,7 @@ def test_the_plugin_fails_tests_that_observe_disallowed_codes(pytester, monkeypa
 
     root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
-    pytester.makeconftest('pytest_plugins = ["fixtures.plugin", "reports.plugin"]')
+    pytester.makeconftest('from fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "reports.plugin"]')
     pytester.makepyfile(test_codes=ORACLE_DOUBLES)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--flake-reruns=0", f"--report-dir={pytester.path / 'out'}")
     result.assert_outcomes(passed=1, failed=2)

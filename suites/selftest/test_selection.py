@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.errors import BadOption, NoConformingDevice, NoDriver
-from fixtures.selection import parse_api_version, select
+from fixtures.vk.errors import BadOption, NoConformingDevice, NoDriver
+from fixtures.vk.selection import parse_api_version, select
 
 ROOT = Path(__file__).resolve().parents[2]
 

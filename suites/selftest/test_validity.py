@@ -2,11 +2,11 @@
 each check rejects a violation with exactly its VUID and accepts the boundary case."""
 import pytest
 
-from fixtures import abi
-from fixtures.arguments import LegacyMapCall, LegacyUnmapCall, MapCall, MapInfo, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
-from fixtures.instance import MemoryType, PhysicalDevice, PlacedMapSupport
-from fixtures.state import DeviceState, Mapping, MemoryState, ObjectState
-from fixtures.validity import check
+from fixtures.vk import abi
+from fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall, MapCall, MapInfo, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
+from fixtures.vk.instance import MemoryType, PhysicalDevice, PlacedMapSupport
+from fixtures.vk.state import DeviceState, Mapping, MemoryState, ObjectState
+from fixtures.rules.validity import check
 
 W = abi.VK_WHOLE_SIZE
 SIZE = 8192
@@ -140,7 +140,7 @@ def test_every_validator_vuid_has_a_case():
     import re
     from pathlib import Path
 
-    source = Path(__file__).resolve().parents[2].joinpath("fixtures", "validity.py").read_text()
+    source = Path(__file__).resolve().parents[2].joinpath("fixtures", "rules", "validity.py").read_text()
     in_validator = set(re.findall(r'"((?:VUID|UNASSIGNED)-[A-Za-z0-9_-]+)"', source))
     cased = {c[0] for c in CASES} | {_khr_vuid(c[0]) for c in CASES}
     untested = {v for v in in_validator - cased if not v.endswith(("-07963", "-00683", "-09573", "-09580"))}
@@ -168,7 +168,7 @@ def test_multi_instance_and_imported_host_memory(world):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from fixtures.validity import _plainly_valid_map2, _plainly_valid_unmap2, check_map2_fully, check_unmap2_fully  # noqa: E402
+from fixtures.rules.validity import _plainly_valid_map2, _plainly_valid_unmap2, check_map2_fully, check_unmap2_fully  # noqa: E402
 
 HANDLES = st.sampled_from([0x100, 0x101, 0x102, 0x103, 0x104, 0x200, 0x201, 0x202, 0x999])
 DEVICES = st.sampled_from([0xA0, 0xB0, 0xDEAD])

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures import abi
-from fixtures.address_space import reserved
-from fixtures.arguments import MAP2_ENTRIES, OtherStruct, PlacedInfo
-from fixtures.coverage import covers, require, require_entry, violates
-from fixtures.oracles import assert_aligned, assert_refused, assert_success, spelled
-from fixtures.state import OBJECTS
-from fixtures.strategies import allocation_sizes, valid_map_ranges
+from fixtures.vk import abi
+from fixtures.vk.address_space import reserved
+from fixtures.vk.arguments import MAP2_ENTRIES, OtherStruct, PlacedInfo
+from fixtures.rules.coverage import covers, require, require_entry, violates
+from fixtures.judge.oracles import assert_aligned, assert_refused, assert_success, spelled
+from fixtures.vk.state import OBJECTS
+from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 SIZE = 8192

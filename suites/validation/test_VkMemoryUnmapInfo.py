@@ -3,12 +3,12 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures import abi
-from fixtures.address_space import reserved
-from fixtures.arguments import MAP_ENTRIES, UNMAP2_ENTRIES, OtherStruct, PlacedInfo, UnmapCall
-from fixtures.coverage import covers, require_entry, violates
-from fixtures.oracles import assert_refused, assert_success, spelled
-from fixtures.state import OBJECTS
+from fixtures.vk import abi
+from fixtures.vk.address_space import reserved
+from fixtures.vk.arguments import MAP_ENTRIES, UNMAP2_ENTRIES, OtherStruct, PlacedInfo, UnmapCall
+from fixtures.rules.coverage import covers, require_entry, violates
+from fixtures.judge.oracles import assert_refused, assert_success, spelled
+from fixtures.vk.state import OBJECTS
 
 RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 entries = pytest.mark.parametrize("entry", UNMAP2_ENTRIES)
@@ -50,7 +50,7 @@ def test_unmap_of_a_mapping_by_any_entry_point(device, memory_pool, host_visible
 @entries
 def test_unmap_reserve_with_the_feature(placed_device, host_visible_types, entry):
     require_entry(placed_device, entry)
-    from fixtures.coverage import require
+    from fixtures.rules.coverage import require
 
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     align = placed_device.placed.min_placed_memory_map_alignment
@@ -137,7 +137,7 @@ def test_undefined_flag_bits(device, memory_pool, host_visible_types, entry, hig
 def test_handle_that_is_no_memory(device, entry, handle):
     require_entry(device, entry)
     assume(handle not in OBJECTS.memories)  # a live handle would be valid: not this test's case
-    from fixtures.arguments import UnmapInfo
+    from fixtures.vk.arguments import UnmapInfo
 
     assert_refused(device.driver, UnmapCall(entry, device.state.handle, UnmapInfo(handle)), {vuid(entry, "memory-parameter")})
 

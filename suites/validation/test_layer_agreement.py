@@ -5,9 +5,10 @@ VK_KHR_map_memory2 is installed: Debian 12 ships 1.3.239, too old.
 """
 import pytest
 
-from fixtures import abi, validity
-from fixtures.arguments import OtherStruct
-from fixtures.layer_crosscheck import LAYER, layer_unusable_reason, layer_vuids
+from fixtures.vk import abi
+from fixtures.rules import validity
+from fixtures.vk.arguments import OtherStruct
+from fixtures.provoke.layer_crosscheck import LAYER, layer_unusable_reason, layer_vuids
 
 SIZE = 4096
 
@@ -29,9 +30,9 @@ def layered():
     reason = layer_unusable_reason()
     if reason:
         pytest.skip(f"NotSupported: {reason}")
-    from fixtures.device import Device
-    from fixtures.instance import Instance
-    from fixtures.selection import select
+    from fixtures.access.device import Device
+    from fixtures.vk.instance import Instance
+    from fixtures.vk.selection import select
     import os
 
     instance = Instance(layers=(LAYER,), skip_on_error=True)

@@ -2,12 +2,12 @@
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures import abi
-from fixtures.arguments import LegacyMapCall, LegacyUnmapCall
-from fixtures.coverage import covers, require, violates
-from fixtures.oracles import assert_aligned, assert_refused, assert_success
-from fixtures.state import OBJECTS
-from fixtures.strategies import allocation_sizes, valid_map_ranges
+from fixtures.vk import abi
+from fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall
+from fixtures.rules.coverage import covers, require, violates
+from fixtures.judge.oracles import assert_aligned, assert_refused, assert_success
+from fixtures.vk.state import OBJECTS
+from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
 
 SIZE = 8192
 

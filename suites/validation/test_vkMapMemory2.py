@@ -9,11 +9,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures.arguments import MAP2_ENTRIES as TWO_FORMS
-from fixtures.arguments import MapCall
-from fixtures.coverage import covers, require_entry, violates
-from fixtures.oracles import assert_refused, assert_success, spelled
-from fixtures.state import OBJECTS
+from fixtures.vk.arguments import MAP2_ENTRIES as TWO_FORMS
+from fixtures.vk.arguments import MapCall
+from fixtures.rules.coverage import covers, require_entry, violates
+from fixtures.judge.oracles import assert_refused, assert_success, spelled
+from fixtures.vk.state import OBJECTS
 
 
 @covers("VUID-vkMapMemory2KHR-device-parameter", "VUID-vkMapMemory2-device-parameter", "VUID-vkMapMemory2KHR-pMemoryMapInfo-parameter", "VUID-vkMapMemory2-pMemoryMapInfo-parameter", "VUID-vkMapMemory2KHR-ppData-parameter", "VUID-vkMapMemory2-ppData-parameter")
