@@ -19,6 +19,7 @@ REQUIRED_MIN = 64  # Required Limits: minMemoryMapAlignment, "min" limit type
 
 @covers("GUARANTEE-min-memory-map-alignment-limit")
 def test_limit_is_a_power_of_two_of_at_least_64_and_the_same_through_properties2(physical_device):
+    """minMemoryMapAlignment is a power of two, at least 64, and the same through both property queries."""
     a = physical_device.min_memory_map_alignment
     assert a >= REQUIRED_MIN, f"minMemoryMapAlignment {a} is below the required minimum {REQUIRED_MIN}"
     assert a & (a - 1) == 0, f"minMemoryMapAlignment {a} is not a power of two"

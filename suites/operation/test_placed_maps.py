@@ -21,6 +21,7 @@ RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 
 @covers("GUARANTEE-placed-alignment-limit")
 def test_min_placed_alignment_is_a_power_of_two(placed_device):
+    """minPlacedMemoryMapAlignment is a power of two."""
     a = placed_device.placed.min_placed_memory_map_alignment
     assert a > 0 and a & (a - 1) == 0, f"minPlacedMemoryMapAlignment {a} is not a power of two"
 
@@ -57,6 +58,7 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, ho
 @pytest.mark.parametrize("reserve", [True, False], ids=["RESERVE", "no RESERVE"])
 @pytest.mark.parametrize("entry", ["vkUnmapMemory2KHR", "vkUnmapMemory2"])
 def test_unmap_reserve_keeps_the_range_reserved_and_plain_unmap_releases_it(placed_device, host_visible_types, entry, reserve):
+    """After a placed map, an unmap with VK_MEMORY_UNMAP_RESERVE_BIT_EXT keeps the range reserved; a plain unmap releases it."""
     require_entry(placed_device, entry)
     if reserve:
         require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")

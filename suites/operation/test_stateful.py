@@ -12,6 +12,7 @@ from fixtures.judge.model import machine_for
 
 @covers("GUARANTEE-stateful-model", "GUARANTEE-contents-preserved", "GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-map-alignment")
 def test_random_sequences_agree_with_the_model(device, second_device, transfers):
+    """Random sequences of allocate, map, write, read, unmap and free on two devices keep every byte the model predicts."""
     from fixtures.access.transfer import Transfers
 
     other = Transfers(second_device)

@@ -25,6 +25,7 @@ BOUND_S = 180
 @covers("GUARANTEE-return-codes-under-pressure", "GUARANTEE-state-after-failure")
 @pytest.mark.parametrize("scenario", ["host-alloc", "rlimit-as", "many-maps", "libfiu"])
 def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device, request, scenario):
+    """Under each kind of resource pressure, in a child process, a map returns an allowed code, and the state after it is sound."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     try:
         proc = subprocess.run([sys.executable, "-m", "fixtures.provoke.provocation", scenario], cwd=ROOT, capture_output=True, text=True, env=env, timeout=BOUND_S)

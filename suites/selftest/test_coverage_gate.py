@@ -1,10 +1,14 @@
-"""The coverage gate: every catalogued VUID is covered by a test on each side it has,
-every guarantee by a test, and no test names an ID that the catalogue does not know.
+"""The coverage gate: every catalogued rule is covered by a test on each side it has, in each
+spelling (a KHR spelling by an item that exercises the KHR entry point), every guarantee by
+a test, every conformance test says what it checks in a docstring, and no test names an ID
+that the catalogue does not know.
 
-The gate reads the suites' source (the ``covers``/``violates`` decorators), so it holds
-whatever subset of tests a run selects.
+The gate reads the collected conformance tests (``--collect-only --rules-json``), so it sees
+each parametrized item with the rule it is credited with, whatever subset a run selects.
 """
-import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,27 +16,25 @@ import pytest
 from fixtures.rules import catalogue
 from fixtures.rules.guarantees import GUARANTEES
 
-SUITES = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def declared(root: Path = SUITES) -> dict[str, dict[str, set]]:
-    """{"covers": {id: {test, ...}}, "violates": {...}} from the decorators of every test."""
-    out = {"covers": {}, "violates": {}}
-    for path in sorted(root.rglob("test_*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                continue
-            for dec in node.decorator_list:
-                if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Name) and dec.func.id in out:
-                    for arg in dec.args:
-                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                            out[dec.func.id].setdefault(arg.value, set()).add(f"{path.relative_to(root.parent)}::{node.name}")
-    return out
+def collected(tmp_path: Path) -> dict:
+    """{nodeid: {"covers": [...], "violates": [...], "doc": "..."}} of every conformance test."""
+    out = tmp_path / "rules.json"
+    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "--collect-only", "-q", "-p", "no:xdist"]
+    proc = subprocess.run([*cmd, "suites", "--ignore=suites/selftest", f"--rules-json={out}"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(out.read_text())
 
 
-def gaps(entries, guarantees, decl) -> list[str]:
-    """What the gate reports: each line one missing or unknown ID."""
+def gaps(entries, guarantees, tests: dict) -> list[str]:
+    """What the gate reports: each line one missing or unknown ID, or a test without a docstring."""
+    decl = {"covers": {}, "violates": {}}
+    for nodeid, t in tests.items():
+        for marker in decl:
+            for i in t[marker]:
+                decl[marker].setdefault(i, set()).add(nodeid)
     problems = []
     known = {e["vuid"] for e in entries} | set(guarantees)
     for e in entries:
@@ -43,28 +45,45 @@ def gaps(entries, guarantees, decl) -> list[str]:
         if g not in decl["covers"]:
             problems.append(f"{g}: no test covers it")
     for marker, ids in decl.items():
-        for i, tests in ids.items():
+        for i, nodeids in ids.items():
             if i not in known:
-                problems.append(f"{i}: named by {sorted(tests)[0]} but not in the catalogue")
+                problems.append(f"{i}: named by {sorted(nodeids)[0]} but not in the catalogue")
+    for function in sorted({n.split("[")[0] for n, t in tests.items() if not t["doc"]}):
+        problems.append(f"{function}: no docstring saying what it checks")
     return problems
 
 
-def test_every_vuid_and_guarantee_is_covered_and_nothing_unknown_is_named():
-    problems = gaps(catalogue.entries(), GUARANTEES, declared())
+def test_every_rule_and_guarantee_is_covered_and_every_test_says_what_it_checks(tmp_path):
+    """The gate itself, over the conformance suites as collected."""
+    problems = gaps(catalogue.entries(), GUARANTEES, collected(tmp_path))
     assert not problems, "coverage gate:\n" + "\n".join(problems)
 
 
-def test_gate_reports_an_uncovered_side_and_an_unknown_id(tmp_path):
-    """Self-test of the gate: a catalogue entry with no invalid-side test, a guarantee with no test, an unknown VUID."""
-    (tmp_path / "suites").mkdir()
-    (tmp_path / "suites" / "test_x.py").write_text('@covers("VUID-A-x-1", "VUID-UNKNOWN")\ndef test_a(): pass\n')
-    decl = declared(tmp_path / "suites")
-    problems = gaps([{"vuid": "VUID-A-x-1", "sides": ["valid", "invalid"]}], {"GUARANTEE-g": ()}, decl)
+def test_gate_reports_an_uncovered_side_an_unknown_id_and_a_missing_docstring():
+    """Self-test of the gate: an uncovered side, an uncovered guarantee, an unknown VUID, a test without a docstring."""
+    tests = {
+        "suites/test_x.py::test_a[vkMapMemory2]": {"covers": ["VUID-A-x-1", "VUID-UNKNOWN"], "violates": [], "doc": "checks a"},
+        "suites/test_x.py::test_b[1]": {"covers": [], "violates": [], "doc": ""},
+    }
+    problems = gaps([{"vuid": "VUID-A-x-1", "sides": ["valid", "invalid"]}], {"GUARANTEE-g": ()}, tests)
     assert problems == [
         "VUID-A-x-1: no test covers its invalid side (@violates)",
         "GUARANTEE-g: no test covers it",
-        "VUID-UNKNOWN: named by suites/test_x.py::test_a but not in the catalogue",
+        "VUID-UNKNOWN: named by suites/test_x.py::test_a[vkMapMemory2] but not in the catalogue",
+        "suites/test_x.py::test_b: no docstring saying what it checks",
     ]
+
+
+def test_a_khr_spelling_in_a_marker_is_refused():
+    """Tests name rules by their core VUID; the KHR spelling comes from the entry point an item exercises."""
+    from fixtures.rules.coverage import covers, violates
+
+    for marker in (covers, violates):
+        with pytest.raises(TypeError, match="core VUID"):
+            marker("VUID-VkMemoryMapInfoKHR-offset-07959")
+    assert catalogue.spelled("VUID-VkMemoryMapInfo-offset-07959", "vkMapMemory2KHR") == "VUID-VkMemoryMapInfoKHR-offset-07959"
+    assert catalogue.spelled("VUID-VkMemoryMapInfo-offset-07959", "vkMapMemory2") == "VUID-VkMemoryMapInfo-offset-07959"
+    assert catalogue.spelled("VUID-vkMapMemory-offset-00679", "vkMapMemory2KHR") == "VUID-vkMapMemory-offset-00679"
 
 
 def test_catalogue_implicit_entries_match_the_registry():
@@ -76,6 +95,7 @@ def test_catalogue_implicit_entries_match_the_registry():
 
 
 def test_catalogue_entries_are_well_formed():
+    """Unique IDs, known kinds and sides, aliases that exist, and a reason for every rule without an invalid side."""
     seen = set()
     for e in catalogue.entries():
         assert e["vuid"].startswith(("VUID-", "UNASSIGNED-")) and e["vuid"] not in seen, e
@@ -86,10 +106,9 @@ def test_catalogue_entries_are_well_formed():
             assert e.get("note"), f"{e['vuid']}: a rule with no invalid side says why"
 
 
-@pytest.mark.parametrize("vuid", ["VUID-vkMapMemory2KHR-ppData-parameter", "VUID-VkMemoryMapInfo-offset-07959"])
+@pytest.mark.parametrize("vuid", ["VUID-vkMapMemory2-ppData-parameter", "VUID-VkMemoryMapInfo-offset-07959", "VUID-vkMapMemory-size-00681"])
 def test_grep_finds_catalogue_check_and_tests(vuid):
-    """A VUID string appears in the catalogue, in the validator's check, and in a test."""
-    root = SUITES.parent
-    assert vuid in (root / "fixtures" / "rules" / "vuids.json").read_text()
-    assert vuid in (root / "fixtures" / "rules" / "validity.py").read_text()
-    assert any(vuid in p.read_text() for p in (root / "suites").rglob("test_*.py") if "selftest" not in p.parts)
+    """A rule's core VUID appears in the catalogue, in the validator's check, and in a conformance test."""
+    assert vuid in (ROOT / "fixtures" / "rules" / "vuids.json").read_text()
+    assert vuid in (ROOT / "fixtures" / "rules" / "validity.py").read_text()
+    assert any(vuid in p.read_text() for p in (ROOT / "suites").rglob("test_*.py") if "selftest" not in p.parts)

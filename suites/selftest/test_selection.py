@@ -78,9 +78,23 @@ def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+def _selected(vuid: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "--vuid", vuid, "suites"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return [line for line in proc.stdout.splitlines() if "::" in line]
+
+
 def test_vuid_option_selects_the_tests_of_one_rule_on_both_sides():
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "--vuid", "VUID-VkMemoryMapInfo-offset-07959", "suites"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    selected = [line for line in proc.stdout.splitlines() if "::" in line]
-    assert any("test_offset_at_or_past_the_end" in t for t in selected), proc.stdout
-    assert any("test_boundaries_are_accepted" in t for t in selected), proc.stdout
-    assert all("validation" in t or "operation" in t for t in selected) and len(selected) < 20
+    """--vuid with a core VUID selects that rule's boundary rows and tests, on both sides and both map2 entry points, and nothing else."""
+    selected = _selected("VUID-VkMemoryMapInfo-offset-07959")
+    assert any("test_offset_at_or_past_the_end" in t for t in selected), selected
+    rows = [t for t in selected if "test_boundary_row" in t]
+    assert any(":valid:" in t for t in rows) and any(":invalid:" in t for t in rows), selected
+    assert all("offset-07959" in t for t in rows), rows
+    assert {"vkMapMemory2KHR", "vkMapMemory2"} <= {t.rstrip("]").rsplit("-", 1)[1] for t in rows}
+    assert all("validation" in t or "operation" in t for t in selected) and len(selected) < 30
+
+
+def test_vuid_option_with_a_khr_spelling_selects_the_khr_entry_point_only():
+    """The KHR spelling of a rule selects the items that exercise it through vkMapMemory2KHR."""
+    selected = _selected("VUID-VkMemoryMapInfoKHR-offset-07959")
+    assert selected and all("vkMapMemory2KHR" in t for t in selected), selected

@@ -1,6 +1,6 @@
 """VkMemoryMapPlacedInfoEXT: sType, pPlacedAddress alignment (09577) and overlap (09578).
 
-The valid side of each is test_placed_map_at_the_boundaries in test_VkMemoryMapInfo.py.
+The valid side of each is a row of PLACED_ROWS in test_VkMemoryMapInfo.py.
 """
 import pytest
 from hypothesis import given
@@ -30,6 +30,7 @@ def test_wrong_stype(device, memory_pool, host_visible_types, entry, stype):
 @entries
 @given(misalignment=st.integers(1, 2**12 - 1))
 def test_address_not_aligned(placed_device, host_visible_types, entry, misalignment):
+    """pPlacedAddress off a multiple of minPlacedMemoryMapAlignment by 1 to 4095 bytes."""
     require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
     mem = placed_device.allocate(host_visible_types[0], align)

@@ -45,6 +45,7 @@ def layered():
 
 @pytest.mark.parametrize("name, build, premap", CASES, ids=[c[0] for c in CASES])
 def test_layer_reports_the_validators_vuid(layered, request, name, build, premap):
+    """The Khronos validation layer reports the VUID the reference validator names for the same invalid call."""
     instance, device = layered
     mem = device.allocate(device.physical.host_visible_types[0], SIZE)
     try:
