@@ -11,6 +11,7 @@ Measured in one run on one machine:
   ci profile wall     the whole conformance run with the 'ci' profile, -n 1 and -n auto (set-up excluded)
 Nothing here is a test: the numbers are printed, never asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,12 +39,13 @@ def _best(fn, repeat=5):
 
 def measure_calls(n: int) -> dict:
     from hypothesis import given, settings
-    from fixtures.vk import abi
+
     from fixtures.access.device import Device
-    from fixtures.vk.instance import Instance
     from fixtures.judge.oracles import assert_aligned, assert_success
-    from fixtures.vk.selection import select
     from fixtures.judge.strategies import range_batches
+    from fixtures.vk import abi
+    from fixtures.vk.instance import Instance
+    from fixtures.vk.selection import select
 
     t0 = time.perf_counter()
     instance = Instance()
@@ -105,7 +107,25 @@ def measure_calls(n: int) -> dict:
 
 
 def measure_suite(workers: str, extra: list[str]) -> float:
-    cmd = [sys.executable, "-m", "pytest", "suites", "--ignore=suites/selftest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "ci", "-n", workers, "--dist", "worksteal", "--report-dir", str(ROOT / "reports" / "bench-run"), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "suites",
+        "--ignore=suites/selftest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-profile",
+        "ci",
+        "-n",
+        workers,
+        "--dist",
+        "worksteal",
+        "--report-dir",
+        str(ROOT / "reports" / "bench-run"),
+        *extra,
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.perf_counter() - t
@@ -129,7 +149,12 @@ def main() -> int:
         suite["n1_s"] = measure_suite("1", extra)
         suite["nauto_s"] = measure_suite("auto", extra)
         suite["speedup"] = suite["n1_s"] / suite["nauto_s"]
-    doc = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()}, "calls": calls, "suite": suite}
+    doc = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "calls": calls,
+        "suite": suite,
+    }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(doc, indent=1))
 

@@ -5,6 +5,7 @@
 
 RUN, OLD and NEW are results.json files or the report directories that hold them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,14 @@ def merge(docs: list[dict]) -> dict:
             alignment[f"{dev.get('deviceName', '?')} [{str(dev.get('deviceUUID', '?'))[:8]}] / {mtype}"] = hist
     return {
         "schemaVersion": 1,
-        "run": {"suite": "vkmap-cts", "suiteVersion": docs[0]["run"]["suiteVersion"], "start": min(d["run"]["start"] for d in docs), "end": max(d["run"]["end"] for d in docs), "host": ", ".join(sorted({d["run"]["host"] for d in docs})), "merged": len(docs)},
+        "run": {
+            "suite": "vkmap-cts",
+            "suiteVersion": docs[0]["run"]["suiteVersion"],
+            "start": min(d["run"]["start"] for d in docs),
+            "end": max(d["run"]["end"] for d in docs),
+            "host": ", ".join(sorted({d["run"]["host"] for d in docs})),
+            "merged": len(docs),
+        },
         "devices": devices,
         **model.summarise(tests),
         "alignment": alignment,
@@ -58,7 +66,7 @@ def side_by_side(docs: list[dict]) -> list[dict]:
     """Per test: the outcome on each run (device), in run order."""
     names = [label(d) for d in docs]
     rows: dict[str, dict] = {}
-    for name, doc in zip(names, docs):
+    for name, doc in zip(names, docs, strict=True):
         for t in doc["tests"]:
             rows.setdefault(t["nodeid"], {"nodeid": t["nodeid"], "outcomes": {}})["outcomes"][name] = t["outcome"]
     # Tests whose outcomes differ between runs first: that is where drivers part ways.
@@ -88,7 +96,9 @@ def side_by_side_html(doc: dict) -> str:
     rows = doc.get("sideBySide", [])
     names = [label({"driver": d}) for d in doc["devices"]]
     head = "".join(f"<th>{render.E(n)}</th>" for n in names)
-    body = "".join(f"<tr><td><code>{render.E(r['nodeid'])}</code></td>" + "".join(f"<td>{render._badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names) + "</tr>" for r in rows)
+    body = "".join(
+        f"<tr><td><code>{render.E(r['nodeid'])}</code></td>" + "".join(f"<td>{render._badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names) + "</tr>" for r in rows
+    )
     return f"<h2>Side by side ({len(names)} runs)</h2><table><tr><th>test</th>{head}</tr>{body}</table>"
 
 

@@ -5,6 +5,7 @@ expected non-pass (Fail, Crash, Timeout, Flake, Skip); ``#`` starts a comment.  
 gate fails only on new failures (a failing outcome the baseline does not expect);
 tests the baseline expects to fail that now pass are listed so the baseline can shrink.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 Every function takes plain data (the ``tests`` list of results.json) so that a
 merged or re-read document is summarised exactly as a live run is.
 """
+
 from __future__ import annotations
 
 import re
@@ -85,7 +86,13 @@ def return_codes(tests: list[dict], provocations: list[dict] | None = None) -> l
         tried = [p for p in provocations if code in p.get("targets", [])]
         provoked = [p for p in tried if code in p.get("results", [])]
         allowed = "man page 1.3.290" if code in MANPAGE_CODES else ("registry" if code in REGISTRY_ONLY_CODES else "not allowed")
-        row = {"code": code, "allowed_by": allowed, "observed": obs["count"] if obs else 0, "observed_in": sorted(obs["entries"]) if obs else [], "example_tests": sorted(obs["tests"])[:3] if obs else []}
+        row = {
+            "code": code,
+            "allowed_by": allowed,
+            "observed": obs["count"] if obs else 0,
+            "observed_in": sorted(obs["entries"]) if obs else [],
+            "example_tests": sorted(obs["tests"])[:3] if obs else [],
+        }
         if code != "VK_SUCCESS":
             if provoked:
                 row["status"] = "provoked"

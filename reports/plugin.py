@@ -10,6 +10,7 @@ Options:
 A driver that crashes or hangs ends only the xdist worker running that test (use -n,
 as ci/conformance does): the controller records Crash or Timeout and goes on.
 """
+
 from __future__ import annotations
 
 import faulthandler
@@ -141,6 +142,7 @@ def pytest_sessionstart(session):
     config = session.config
     bound = config.getoption("--vk-run-timeout")
     if bound and not _is_worker(config):
+
         def expire():
             time.sleep(bound)
             sys.stderr.write(f"\nvkmap-cts: the run passed --vk-run-timeout {bound:g} s: writing results and stopping\n")
@@ -166,7 +168,9 @@ def _classify_teardown_crashes(config, writer) -> None:
         if rec is not None and rec["outcome"] in ("Crash", "Pass"):
             rec["outcome"] = "Crash"
             rec["phase"] = "session teardown"
-            rec["details"] = (rec.get("details") or "") + "\nThe worker crashed after this test, while its session fixtures were torn down (memory freed, devices destroyed): the crash is the driver's, at teardown."
+            rec["details"] = (
+                rec.get("details") or ""
+            ) + "\nThe worker crashed after this test, while its session fixtures were torn down (memory freed, devices destroyed): the crash is the driver's, at teardown."
         marker.unlink()
     d.rmdir()
 
@@ -211,8 +215,24 @@ def _crash_inputs(config, writer) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             crumbs = Path(tmp) / "calls.txt"
             env = dict(os.environ, VKMAP_CTS_BREADCRUMBS=str(crumbs))
-            cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "--flake-reruns=0", "--vk-test-timeout=60",
-                   "-c", str(config.inipath or Path(config.rootpath) / "pyproject.toml"), "--rootdir", str(config.rootpath), f"--report-dir={tmp}/out", rec["nodeid"]]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:xdist",
+                "-q",
+                "--flake-reruns=0",
+                "--vk-test-timeout=60",
+                "-c",
+                str(config.inipath or Path(config.rootpath) / "pyproject.toml"),
+                "--rootdir",
+                str(config.rootpath),
+                f"--report-dir={tmp}/out",
+                rec["nodeid"],
+            ]
             cmd += _forwarded(list(config.invocation_params.args))
             try:
                 proc = subprocess.run(cmd, cwd=config.rootpath, env=env, capture_output=True, text=True, timeout=120)
@@ -246,7 +266,10 @@ def pytest_sessionfinish(session, exitstatus):
         writer.gate_lines = [f"vkmap-cts: baseline written to {baseline}"]
         return
     result = gate.compare(writer.doc["tests"], gate.load(Path(baseline)))
-    lines = [f"vkmap-cts: gate against {baseline}: {len(result['new_failures'])} new failures, {len(result['expected_failures'])} expected, {len(result['flakes'])} flakes, {len(result['unexpected_passes'])} unexpected passes"]
+    lines = [
+        f"vkmap-cts: gate against {baseline}: {len(result['new_failures'])} new failures, {len(result['expected_failures'])} expected, "
+        f"{len(result['flakes'])} flakes, {len(result['unexpected_passes'])} unexpected passes"
+    ]
     lines += [f"  NEW {outcome}: {t}" for t, outcome in result["new_failures"]]
     lines += [f"  FLAKE ({attempts}): {t}" for t, attempts in result["flakes"]]
     lines += [f"  UNEXPECTED PASS (baseline says {want}; remove it): {t}" for t, want in result["unexpected_passes"]]

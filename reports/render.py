@@ -3,6 +3,7 @@
 Every string that comes from the driver or a test (names, driverInfo, failure text)
 is escaped for the format it lands in: a driver named ``<script>`` renders as text.
 """
+
 from __future__ import annotations
 
 import html
@@ -83,7 +84,9 @@ def summary_md(doc: dict) -> str:
     lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
     failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
     if failing:
-        lines += ["", "### Failures", ""] + [f"- `{_md(t['nodeid'])}`: {t['outcome']}" + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else "") for t in failing[:50]]
+        lines += ["", "### Failures", ""] + [
+            f"- `{_md(t['nodeid'])}`: {t['outcome']}" + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else "") for t in failing[:50]
+        ]
     matrix = doc.get("vuidMatrix", [])
     if matrix:
         both = sum(1 for r in matrix if all(r[s]["outcome"] not in ("NotRun",) for s in ("valid", "invalid") if s in r["sides"]))
@@ -95,7 +98,17 @@ def _md(value) -> str:
     return str(value).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
 
 
-COLOURS = {"Pass": "#1a7f37", "Fail": "#cf222e", "Crash": "#8250df", "Timeout": "#bc4c00", "Flake": "#9a6700", "NotSupported": "#57606a", "Skip": "#57606a", "NotRun": "#afb8c1", "NoSide": "#d0d7de"}
+COLOURS = {
+    "Pass": "#1a7f37",
+    "Fail": "#cf222e",
+    "Crash": "#8250df",
+    "Timeout": "#bc4c00",
+    "Flake": "#9a6700",
+    "NotSupported": "#57606a",
+    "Skip": "#57606a",
+    "NotRun": "#afb8c1",
+    "NoSide": "#d0d7de",
+}
 
 
 def _badge(outcome: str) -> str:
@@ -110,7 +123,8 @@ def report_html(doc: dict) -> str:
         "<!doctype html><html lang=en><meta charset=utf-8><title>vkMapMemory2KHR conformance</title>",
         "<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#1f2328}h1{font-size:22px}"
         "table{border-collapse:collapse;width:100%;margin:8px 0 24px}td,th{border-bottom:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}"
-        "th{background:#f6f8fa}.b{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;white-space:nowrap}.verdict{font-size:28px;font-weight:700;padding:12px 18px;border-radius:8px;color:#fff;display:inline-block}"
+        "th{background:#f6f8fa}.b{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;white-space:nowrap}"
+        ".verdict{font-size:28px;font-weight:700;padding:12px 18px;border-radius:8px;color:#fff;display:inline-block}"
         "code,pre{font:12px ui-monospace,monospace}pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:320px}.muted{color:#57606a}</style>",
         f'<h1>vkMapMemory2KHR conformance</h1><div class="verdict" style="background:{COLOURS.get(v, "#57606a")}">{E(v)}</div>',
         '<p class="muted">' + " · ".join(f"{E(o)}: {c[o]}" for o in model.OUTCOMES if o in c) + f" · run {E(str(doc.get('run', {}).get('start', '')))}</p>",
@@ -118,8 +132,10 @@ def report_html(doc: dict) -> str:
     ]
     for d in _devices(doc):
         parts.append(
-            f"<tr><td>{E(str(d.get('deviceName')))}</td><td>{E(str(d.get('driverName')))} {E(str(d.get('driverInfo')))}<br><span class=muted>{E(str(d.get('driverIDName', d.get('driverID'))))}</span></td>"
-            f"<td>{E(str(d.get('apiVersion')))}</td><td>vendor {E(str(d.get('vendorID')))} device {E(str(d.get('deviceID')))}</td><td><code>{E(str(d.get('deviceUUID')))}</code></td></tr>"
+            f"<tr><td>{E(str(d.get('deviceName')))}</td><td>{E(str(d.get('driverName')))} {E(str(d.get('driverInfo')))}<br>"
+            f"<span class=muted>{E(str(d.get('driverIDName', d.get('driverID'))))}</span></td>"
+            f"<td>{E(str(d.get('apiVersion')))}</td><td>vendor {E(str(d.get('vendorID')))} device {E(str(d.get('deviceID')))}</td>"
+            f"<td><code>{E(str(d.get('deviceUUID')))}</code></td></tr>"
         )
     parts.append("</table>")
 
@@ -151,7 +167,10 @@ def report_html(doc: dict) -> str:
         parts.append(f"<tr><td><code>{E(row['code'])}</code></td><td>{E(row['allowed_by'])}</td><td>{E(row['status'])}</td><td>{row['observed']}</td><td>{E(evidence)}</td></tr>")
     parts.append("</table>")
 
-    parts.append("<h2>Alignment of mapped pointers</h2><p class=muted>For every successful map: the largest power of two dividing <code>ptr − offset</code>, per memory type. Green: at least minMemoryMapAlignment; a red bar would be a violation.</p>")
+    parts.append(
+        "<h2>Alignment of mapped pointers</h2><p class=muted>For every successful map: the largest power of two dividing <code>ptr − offset</code>, per memory type. "
+        "Green: at least minMemoryMapAlignment; a red bar would be a violation.</p>"
+    )
     limit = min((int(d.get("minMemoryMapAlignment", 64)) for d in _devices(doc)), default=64)
     parts.append(alignment_svg(doc.get("alignment", {}), limit))
     parts.append("</html>\n")

@@ -4,6 +4,7 @@ The controller sees every worker's reports (``pytest_runtest_logreport``); at se
 end it builds the results document (reports/results.schema.json) and writes it with
 JUnit, CSV, Markdown and HTML beside it (``reports.render``) into --report-dir.
 """
+
 from __future__ import annotations
 
 import datetime as _dt

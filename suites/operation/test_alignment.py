@@ -5,14 +5,15 @@ aligned to at least VkPhysicalDeviceLimits::minMemoryMapAlignment"); vkMapMemory
 ppData likewise; the Required Limits table (minMemoryMapAlignment: min 64, a power
 of two).
 """
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.vk.arguments import MAP_ENTRIES
-from fixtures.rules.coverage import covers, require_entry
 from fixtures.judge.properties import mapped_alignment
 from fixtures.judge.strategies import allocation_sizes, range_batches
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.vk.arguments import MAP_ENTRIES
 
 REQUIRED_MIN = 64  # Required Limits: minMemoryMapAlignment, "min" limit type
 

@@ -4,14 +4,15 @@ at the same time see only their own bytes.
 Spec: vkMapMemory2KHR Host Synchronization ("Host access to pMemoryMapInfo->memory must be
 externally synchronized"): only access to the same memory object needs it.
 """
+
 import contextlib
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.vk.arguments import MAP_ENTRIES
-from fixtures.rules.coverage import covers
 from fixtures.judge.properties import threads_see_only_their_own_bytes
+from fixtures.rules.coverage import covers
+from fixtures.vk.arguments import MAP_ENTRIES
 
 THREADS = 4
 ROUNDS = 40

@@ -1,12 +1,13 @@
 """Nothing lost: bytes written inside a mapped range land there and nowhere else, and survive unmap and remap."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.vk.arguments import MAP_ENTRIES
-from fixtures.rules.coverage import covers, require_entry
 from fixtures.judge.properties import writes_stay_inside_the_range
 from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.vk.arguments import MAP_ENTRIES
 
 
 @covers("GUARANTEE-outside-range-untouched", "GUARANTEE-contents-preserved")

@@ -5,13 +5,14 @@ Spec: Memory mapping ("host access to device memory"); vkFlushMappedMemoryRanges
 vkInvalidateMappedMemoryRanges for memory types without HOST_COHERENT, with ranges
 rounded to nonCoherentAtomSize.
 """
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.vk.arguments import MAP_ENTRIES
-from fixtures.rules.coverage import covers, require_entry
 from fixtures.judge.properties import device_and_host_agree
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.vk.arguments import MAP_ENTRIES
 
 PAGE = 4096
 

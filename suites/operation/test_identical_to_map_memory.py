@@ -3,14 +3,15 @@ expose the same bytes of the same memory, and any map entry point pairs with any
 
 Spec: vkMapMemory2KHR Description; vkUnmapMemory2KHR.
 """
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES
-from fixtures.rules.coverage import covers, require_entry
 from fixtures.judge.properties import same_bytes_through_every_entry_point
 from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
+from fixtures.rules.coverage import covers, require_entry
+from fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES
 
 
 @covers("GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-contents-preserved", "GUARANTEE-map-success")

@@ -3,17 +3,18 @@ and VK_MEMORY_UNMAP_RESERVE_BIT_EXT keeps the range reserved (without it, releas
 
 NotSupported where the device lacks the extension or memoryMapPlaced.
 """
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fixtures.judge.oracles import assert_bytes_equal, assert_success, pattern
+from fixtures.judge.properties import read_range, write_whole
+from fixtures.rules.coverage import covers, require, require_entry
 from fixtures.vk import abi
 from fixtures.vk.address_space import reserved
 from fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
-from fixtures.rules.coverage import covers, require, require_entry
-from fixtures.judge.oracles import assert_bytes_equal, assert_success, pattern
 from fixtures.vk.process_maps import fully_mapped, unmapped
-from fixtures.judge.properties import read_range, write_whole
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
@@ -45,11 +46,16 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, ho
             result = mem.map2(flags=PLACED, next=(PlacedInfo(address),), entry=entry)
             assert_success(result)
             assert result.ptr == address, f"{result}: placed at 0x{result.ptr:x}, asked for 0x{address:x}"
-            assert_bytes_equal(bytes(mem.bytes()), before, f"{mem}: read through the placed mapping")
+            assert_bytes_equal("GUARANTEE-identical-to-vkMapMemory", bytes(mem.bytes()), before, f"{mem}: read through the placed mapping")
             after = pattern(seed + 1, size)
             mem.bytes()[:] = after
             mem.unmap2()
-        assert_bytes_equal(read_range(mem, "vkMapMemory", 0, abi.VK_WHOLE_SIZE, check_mapped=True), after, f"{mem}: written through the placed mapping, read through vkMapMemory")
+        assert_bytes_equal(
+            "GUARANTEE-identical-to-vkMapMemory",
+            read_range(mem, "vkMapMemory", 0, abi.VK_WHOLE_SIZE, check_mapped=True),
+            after,
+            f"{mem}: written through the placed mapping, read through vkMapMemory",
+        )
     finally:
         placed_device.free(mem)
 

@@ -4,11 +4,13 @@ memory types and two devices, checked at every step against a reference model of
 allocation's bytes and mapping state.  A failure shrinks to a minimal sequence of steps,
 which hypothesis prints (and the report shows) as the reproducer.
 """
+
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from fixtures.rules.coverage import covers
 from fixtures.judge.model import machine_for
+from fixtures.rules.coverage import covers
+
 
 @covers("GUARANTEE-stateful-model", "GUARANTEE-contents-preserved", "GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-map-alignment")
 def test_random_sequences_agree_with_the_model(device, second_device, transfers):

@@ -8,6 +8,7 @@ must be an allowed code, and afterwards the memory is not left mapped, its conte
 intact and the device is not lost.  The record of each attempt goes into the report's
 return-code table, provoked or not.
 """
+
 import json
 import os
 import subprocess

@@ -3,6 +3,7 @@
 Names, member order and types, enum values, and sizes and offsets as an LP64
 compiler lays them out.
 """
+
 import pytest
 import vulkan_object
 
@@ -52,7 +53,7 @@ def _ctype(type_name, pointer, const=False):
 @pytest.mark.parametrize("name", abi.STRUCTS)
 def test_struct_member_types_match_registry(name):
     ctype = abi.ffi.typeof(name)
-    for (fname, field), m in zip(ctype.fields, REG.structs[name].members):
+    for (fname, field), m in zip(ctype.fields, REG.structs[name].members, strict=True):
         assert field.type is _ctype(m.type, m.pointer, m.const), f"{name}.{fname}: declared {field.type.cname}, registry {m.fullType}"
 
 
@@ -102,5 +103,7 @@ def test_whole_size_is_all_ones():
 def test_pfn_signatures_match_registry(entry):
     ctype = abi.ffi.typeof("PFN_" + entry)
     params = REG.commands[entry].params
-    assert list(ctype.args) == [_ctype(p.type, p.pointer, p.const) if p.type != "void" or not p.pointer else abi.ffi.typeof("void*" + "*" * (p.fullType.count("*") - 1)) for p in params]
+    assert list(ctype.args) == [
+        _ctype(p.type, p.pointer, p.const) if p.type != "void" or not p.pointer else abi.ffi.typeof("void*" + "*" * (p.fullType.count("*") - 1)) for p in params
+    ]
     assert ctype.result is abi.ffi.typeof(REG.commands[entry].returnType)

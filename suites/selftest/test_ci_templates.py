@@ -1,4 +1,5 @@
 """The CI templates parse, run ci/conformance, publish the reports and the summary."""
+
 from pathlib import Path
 
 import pytest

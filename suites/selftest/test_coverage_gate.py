@@ -6,6 +6,7 @@ that the catalogue does not know.
 The gate reads the collected conformance tests (``--collect-only --rules-json``), so it sees
 each parametrized item with the rule it is credited with, whatever subset a run selects.
 """
+
 import json
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def gaps(entries, guarantees, tests: dict) -> list[str]:
     for g in guarantees:
         if g not in decl["covers"]:
             problems.append(f"{g}: no test covers it")
-    for marker, ids in decl.items():
+    for ids in decl.values():
         for i, nodeids in ids.items():
             if i not in known:
                 problems.append(f"{i}: named by {sorted(nodeids)[0]} but not in the catalogue")

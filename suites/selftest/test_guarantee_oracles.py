@@ -1,5 +1,6 @@
 """Self-tests of the helpers the guarantee checks rely on: the nonCoherentAtomSize rounding of
 flushed and invalidated ranges (VUID-VkMappedMemoryRange-offset-00687, -size-01390)."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st

@@ -1,4 +1,5 @@
 """Self-tests: a test that leaks a memory object or a mapping fails; the pool catches a lease left mapped."""
+
 import os
 from pathlib import Path
 
@@ -9,8 +10,7 @@ from fixtures.access.device import LeakError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
-LEAKY = '''
+LEAKY = """
 def test_leaks_an_allocation(device, host_visible_types):
     device.allocate(host_visible_types[0], 256)
 
@@ -33,12 +33,12 @@ def test_clean(device, host_visible_types):
     assert mem.map2().result == 0
     mem.unmap2()
     device.free(mem)
-'''
+"""
 
 
 def test_leaking_tests_fail(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    pytester.makeconftest('from fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = FIXTURE_PLUGINS')
+    pytester.makeconftest("from fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = FIXTURE_PLUGINS")
     pytester.makepyfile(test_leaky=LEAKY)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir", str(pytester.path / "out"))
     result.assert_outcomes(passed=4, errors=2)

@@ -2,14 +2,15 @@
 the suite's property checks.  The real entry points are wrapped (their pointers in
 ``Driver.pfn`` replaced by Python functions around them) for the length of one test.
 """
+
 import pytest
 
-from fixtures.vk import abi
-from fixtures.vk.abi import ffi
 from fixtures.access.driver import SENTINEL
 from fixtures.judge.oracles import assert_bytes_equal, assert_success
 from fixtures.judge.properties import device_and_host_agree, mapped_alignment, same_bytes_through_every_entry_point, writes_stay_inside_the_range
 from fixtures.judge.strategies import MapRange
+from fixtures.vk import abi
+from fixtures.vk.abi import ffi
 
 W = abi.VK_WHOLE_SIZE
 SIZE = 8192
@@ -230,7 +231,7 @@ def test_bytes_lost_at_unmap_fail_the_stateful_models_check(device, mutate, mem,
     assert_success(mem.map_with(entry))
     model.map(entry, 0, W)
     with pytest.raises(AssertionError, match="differ"):
-        assert_bytes_equal(bytes(mem.bytes()), model.expected(), "model")
+        assert_bytes_equal("GUARANTEE-stateful-model", bytes(mem.bytes()), model.expected(), "model")
     mem.unmap_with(unmap_entry)
 
 
@@ -323,8 +324,8 @@ def test_state_shared_between_memory_objects_fails_only_the_concurrency_check(de
     """A bug that shows only under concurrency: one thread passes, four threads on four objects fail."""
     import contextlib
 
-    from fixtures.vk.arguments import MAP_ENTRIES
     from fixtures.judge.properties import threads_see_only_their_own_bytes
+    from fixtures.vk.arguments import MAP_ENTRIES
 
     entries = [e for e in MAP_ENTRIES if device.driver.has(e)]
     mutate(**SharedStaging(dict(device.driver.pfn), SIZE).entries())

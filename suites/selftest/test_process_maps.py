@@ -1,5 +1,6 @@
 """Self-tests of the /proc/self/maps oracle: a reserved range is seen, a released one is not."""
-from fixtures.vk.address_space import release, reserved, _reserve
+
+from fixtures.vk.address_space import _reserve, release, reserved
 from fixtures.vk.process_maps import fully_mapped, parse, unmapped
 
 TEXT = """7f0000000000-7f0000002000 ---p 00000000 00:00 0

@@ -1,4 +1,5 @@
 """Self-tests of the reports: schema, escaping, gate, flakes, crash and hang isolation, merge and diff."""
+
 import json
 import os
 import subprocess
@@ -29,7 +30,13 @@ def _t(nodeid, outcome, **kw):
 
 
 def test_results_of_a_real_run_validate_against_the_schema(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites/operation/test_map_memory2.py", f"--report-dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites/operation/test_map_memory2.py", f"--report-dir={tmp_path}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:]
     doc = json.loads((tmp_path / "results.json").read_text())
     jsonschema.validate(doc, SCHEMA)
@@ -75,7 +82,9 @@ def test_gate_fails_only_on_new_failures_and_lists_unexpected_passes(tmp_path):
 
 
 def test_reproducer_is_extracted_from_a_hypothesis_failure():
-    text = "E   AssertionError: x\nFalsifying example: test_f(\n    n=3,\n)\n\nYou can reproduce this example by temporarily adding @reproduce_failure('6.1', b'AXic') as a decorator"
+    text = (
+        "E   AssertionError: x\nFalsifying example: test_f(\n    n=3,\n)\n\nYou can reproduce this example by temporarily adding @reproduce_failure('6.1', b'AXic') as a decorator"
+    )
     r = model.reproducer(text)
     assert r["example"].startswith("Falsifying example: test_f(") and "n=3" in r["example"]
     assert r["reproduce"] == "@reproduce_failure('6.1', b'AXic')"
@@ -85,9 +94,28 @@ def _run_doubles(tmp_path, *extra):
     state = tmp_path / "state"
     state.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, DOUBLES_STATE=str(state), PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-n", "1",
-           "suites/selftest/doubles/driver_doubles.py", "--override-ini", "collect_ignore_glob=", "-o", "python_files=driver_doubles.py",
-           f"--report-dir={tmp_path / 'out'}", "--vk-test-timeout", "4", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--rootdir",
+        str(ROOT),
+        "-n",
+        "1",
+        "suites/selftest/doubles/driver_doubles.py",
+        "--override-ini",
+        "collect_ignore_glob=",
+        "-o",
+        "python_files=driver_doubles.py",
+        f"--report-dir={tmp_path / 'out'}",
+        "--vk-test-timeout",
+        "4",
+        *extra,
+    ]
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=240)
     return proc, time.monotonic() - started, json.loads((tmp_path / "out" / "results.json").read_text())
@@ -177,7 +205,10 @@ def test_crash_rerun_forwards_driver_options_in_both_forms():
 
 
 def test_reproducer_is_extracted_from_pytest_prefixed_lines():
-    text = "E       Falsifying example: test_p(\nE           entry='vkMapMemory2',\nE           pages=1,\nE       )\nE       Draw 1 (memory type): MemoryType(index=4)\nE       You can reproduce this test case by temporarily adding @reproduce_failure('6.168.3', b'AEEBQQBBAg==') as a decorator"
+    text = (
+        "E       Falsifying example: test_p(\nE           entry='vkMapMemory2',\nE           pages=1,\nE       )\nE       Draw 1 (memory type): MemoryType(index=4)\n"
+        "E       You can reproduce this test case by temporarily adding @reproduce_failure('6.168.3', b'AEEBQQBBAg==') as a decorator"
+    )
     r = model.reproducer(text)
     assert "entry='vkMapMemory2'" in r["example"] and r["example"].endswith(")")
     assert r["reproduce"] == "@reproduce_failure('6.168.3', b'AEEBQQBBAg==')"

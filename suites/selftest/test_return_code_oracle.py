@@ -1,9 +1,18 @@
 """Self-tests of the return-code oracle, and its sets against Khronos' registry."""
+
 import pytest
 
 from fixtures.rules.return_codes import MANPAGE, REGISTRY, judge
 
-CODES = {"VK_SUCCESS": 0, "VK_INCOMPLETE": 5, "VK_ERROR_OUT_OF_HOST_MEMORY": -1, "VK_ERROR_OUT_OF_DEVICE_MEMORY": -2, "VK_ERROR_DEVICE_LOST": -4, "VK_ERROR_MEMORY_MAP_FAILED": -5, "VK_ERROR_UNKNOWN": -13}
+CODES = {
+    "VK_SUCCESS": 0,
+    "VK_INCOMPLETE": 5,
+    "VK_ERROR_OUT_OF_HOST_MEMORY": -1,
+    "VK_ERROR_OUT_OF_DEVICE_MEMORY": -2,
+    "VK_ERROR_DEVICE_LOST": -4,
+    "VK_ERROR_MEMORY_MAP_FAILED": -5,
+    "VK_ERROR_UNKNOWN": -13,
+}
 
 
 def test_sets_match_the_registry():
@@ -38,7 +47,7 @@ def test_success_and_void_pass():
     assert MANPAGE["vkMapMemory"] == MANPAGE["vkMapMemory2KHR"]
 
 
-ORACLE_DOUBLES = '''
+ORACLE_DOUBLES = """
 import pytest
 
 def _returning(code):
@@ -67,7 +76,7 @@ def test_failure_under_pressure_is_allowed(fake_map, memory_pool, host_visible_t
     fake_map(-5)
     with memory_pool.lease(host_visible_types[0], 256) as mem, under_pressure("a test double"):
         assert mem.map2().result == -5
-'''
+"""
 
 
 def test_the_plugin_fails_tests_that_observe_disallowed_codes(pytester, monkeypatch):

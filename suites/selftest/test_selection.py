@@ -1,5 +1,6 @@
 """Self-tests of driver selection (--vk-device, --vk-api-version) and of set-up errors:
 each bad input gives one line and its documented exit code, never a traceback."""
+
 import os
 import subprocess
 import sys
@@ -27,7 +28,10 @@ def test_default_is_first_device_with_the_extension(devices):
     assert select(devices, None).name == "Alpha GPU"
 
 
-@pytest.mark.parametrize("spec, name", [("1", "Alpha GPU"), ("2", "Beta GPU"), ("beta", "Beta GPU"), ("22" * 16, "Beta GPU"), ("22222222-2222-2222-2222-222222222222", "Beta GPU"), ("igpu", "Gamma iGPU")])
+@pytest.mark.parametrize(
+    "spec, name",
+    [("1", "Alpha GPU"), ("2", "Beta GPU"), ("beta", "Beta GPU"), ("22" * 16, "Beta GPU"), ("22222222-2222-2222-2222-222222222222", "Beta GPU"), ("igpu", "Gamma iGPU")],
+)
 def test_select_by_index_uuid_or_name(devices, spec, name):
     assert select(devices, spec).name == name
 
@@ -58,7 +62,9 @@ def test_bad_api_version(text):
 
 def _run(*args, env=None):
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/selftest/test_abi.py", *args], cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/selftest/test_abi.py", *args], cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=120
+    )
 
 
 @pytest.mark.parametrize(

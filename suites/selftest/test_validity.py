@@ -1,12 +1,13 @@
 """Self-tests of the reference validator on synthetic object state (no driver):
 each check rejects a violation with exactly its VUID and accepts the boundary case."""
+
 import pytest
 
+from fixtures.rules.validity import check
 from fixtures.vk import abi
 from fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall, MapCall, MapInfo, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
 from fixtures.vk.instance import MemoryType, PhysicalDevice, PlacedMapSupport
 from fixtures.vk.state import DeviceState, Mapping, MemoryState, ObjectState
-from fixtures.rules.validity import check
 
 W = abi.VK_WHOLE_SIZE
 SIZE = 8192
@@ -17,8 +18,25 @@ DEVICE_ONLY = MemoryType(1, 0x1, 1, 1, 1 << 30)
 
 def physical(placed):
     return PhysicalDevice(
-        index=0, handle=None, name="synthetic", vendor_id=0, device_id=0, device_type=0, api_version=abi.VK_API_VERSION_1_4, driver_version=0, driver_id=0, driver_name="", driver_info="", uuid="0" * 32,
-        extensions=frozenset(), min_memory_map_alignment=64, min_memory_map_alignment_v2=64, non_coherent_atom_size=64, memory_types=(VISIBLE, DEVICE_ONLY), queue_families=(), placed=placed,
+        index=0,
+        handle=None,
+        name="synthetic",
+        vendor_id=0,
+        device_id=0,
+        device_type=0,
+        api_version=abi.VK_API_VERSION_1_4,
+        driver_version=0,
+        driver_id=0,
+        driver_name="",
+        driver_info="",
+        uuid="0" * 32,
+        extensions=frozenset(),
+        min_memory_map_alignment=64,
+        min_memory_map_alignment_v2=64,
+        non_coherent_atom_size=64,
+        memory_types=(VISIBLE, DEVICE_ONLY),
+        queue_families=(),
+        placed=placed,
     )
 
 

@@ -7,6 +7,7 @@ breaks that rule alone, and the reference validator must name exactly it before 
 is called.  The single-rule tests after each table draw values between and beyond the
 boundaries.  Placed-map rules need VK_EXT_map_memory_placed (NotSupported elsewhere).
 """
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st

@@ -2,15 +2,16 @@
 
 The valid side of each is a row of PLACED_ROWS in test_VkMemoryMapInfo.py.
 """
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fixtures.judge.oracles import assert_refused, assert_success
+from fixtures.rules.coverage import require_entry, violates
 from fixtures.vk import abi
 from fixtures.vk.address_space import reserved
 from fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
-from fixtures.rules.coverage import require_entry, violates
-from fixtures.judge.oracles import assert_refused, assert_success
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)

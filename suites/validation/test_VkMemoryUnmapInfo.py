@@ -5,6 +5,7 @@ the three map entry points with VK_SUCCESS; an invalid row breaks that rule alon
 reference validator must name exactly it.  The single-rule tests after the table draw the
 values beyond the boundaries.  RESERVE needs VK_EXT_map_memory_placed.
 """
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st

@@ -3,12 +3,13 @@
 Skipped (with the reason) where no VK_LAYER_KHRONOS_validation that knows
 VK_KHR_map_memory2 is installed: Debian 12 ships 1.3.239, too old.
 """
+
 import pytest
 
-from fixtures.vk import abi
-from fixtures.rules import validity
-from fixtures.vk.arguments import OtherStruct
 from fixtures.provoke.layer_crosscheck import LAYER, layer_unusable_reason, layer_vuids
+from fixtures.rules import validity
+from fixtures.vk import abi
+from fixtures.vk.arguments import OtherStruct
 
 SIZE = 4096
 
@@ -30,10 +31,11 @@ def layered():
     reason = layer_unusable_reason()
     if reason:
         pytest.skip(f"NotSupported: {reason}")
+    import os
+
     from fixtures.access.device import Device
     from fixtures.vk.instance import Instance
     from fixtures.vk.selection import select
-    import os
 
     instance = Instance(layers=(LAYER,), skip_on_error=True)
     physical = select(instance.physical_devices(), os.environ.get("VKMAP_CTS_DEVICE_UUID"))

@@ -5,6 +5,7 @@ VK_SUCCESS and an aligned pointer (or unmaps); an invalid row breaks that rule a
 reference validator must name exactly it.  The single-rule tests after the tables draw the
 values beyond the boundaries.
 """
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st

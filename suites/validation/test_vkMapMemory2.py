@@ -5,6 +5,7 @@ per rule and entry point.  Invalid side: a handle that is no device, NULL pMemor
 NULL ppData; the reference validator must name exactly the rule, and the driver is never
 called.
 """
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st

@@ -1,4 +1,5 @@
 """Test doubles for the isolation self-tests: never collected by a normal run."""
+
 import ctypes
 
 import pytest

@@ -2,9 +2,9 @@
 
 Run only by suites/selftest/test_isolation.py, in a child pytest with -n 1.
 """
+
 import ctypes
 import os
-
 
 
 def test_passing_neighbour():
