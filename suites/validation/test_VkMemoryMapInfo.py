@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures.judge.boundaries import invalid, judged, params, valid
+from fixtures.judge.boundaries import invalid, judged, last_byte, one_past, params, valid, whole
 from fixtures.judge.oracles import assert_aligned, assert_refused, assert_success
 from fixtures.judge.strategies import allocation_sizes
 from fixtures.rules.coverage import covers, require, require_entry, violates
@@ -25,14 +25,6 @@ PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 WHOLE = abi.VK_WHOLE_SIZE
 SIZE = 8192
 entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
-
-
-def last(a):
-    return a - 1
-
-
-def end(a):
-    return a
 
 
 ROWS = [
@@ -51,18 +43,18 @@ ROWS = [
     valid("UNASSIGNED-VkMemoryMapInfo-memory-parent", "memory allocated from the device of the call"),
     valid("VUID-VkMemoryMapInfo-memory-07958", "memory not host mapped"),
     valid("VUID-VkMemoryMapInfo-offset-07959", "offset = 0", offset=0),
-    valid("VUID-VkMemoryMapInfo-offset-07959", "offset = allocationSize - 1", offset=last),
-    invalid("VUID-VkMemoryMapInfo-offset-07959", "offset = allocationSize", offset=end),
+    valid("VUID-VkMemoryMapInfo-offset-07959", "offset = allocationSize - 1", offset=last_byte),
+    invalid("VUID-VkMemoryMapInfo-offset-07959", "offset = allocationSize", offset=whole),
     invalid("VUID-VkMemoryMapInfo-offset-07959", "offset = 2^64 - 1", offset=2**64 - 1),
     valid("VUID-VkMemoryMapInfo-size-07960", "size = 1", size=1),
     valid("VUID-VkMemoryMapInfo-size-07960", "size = VK_WHOLE_SIZE", size=WHOLE),
     invalid("VUID-VkMemoryMapInfo-size-07960", "size = 0", size=0),
-    invalid("VUID-VkMemoryMapInfo-size-07960", "size = 0 at offset allocationSize - 1", offset=last, size=0),
-    valid("VUID-VkMemoryMapInfo-size-07961", "size = allocationSize", size=end),
-    valid("VUID-VkMemoryMapInfo-size-07961", "size = 1 at offset allocationSize - 1", offset=last, size=1),
-    valid("VUID-VkMemoryMapInfo-size-07961", "size = VK_WHOLE_SIZE at offset allocationSize - 1", offset=last, size=WHOLE),
-    invalid("VUID-VkMemoryMapInfo-size-07961", "size = allocationSize + 1", size=lambda a: a + 1),
-    invalid("VUID-VkMemoryMapInfo-size-07961", "size = 2 at offset allocationSize - 1", offset=last, size=2),
+    invalid("VUID-VkMemoryMapInfo-size-07960", "size = 0 at offset allocationSize - 1", offset=last_byte, size=0),
+    valid("VUID-VkMemoryMapInfo-size-07961", "size = allocationSize", size=whole),
+    valid("VUID-VkMemoryMapInfo-size-07961", "size = 1 at offset allocationSize - 1", offset=last_byte, size=1),
+    valid("VUID-VkMemoryMapInfo-size-07961", "size = VK_WHOLE_SIZE at offset allocationSize - 1", offset=last_byte, size=WHOLE),
+    invalid("VUID-VkMemoryMapInfo-size-07961", "size = allocationSize + 1", size=one_past),
+    invalid("VUID-VkMemoryMapInfo-size-07961", "size = 2 at offset allocationSize - 1", offset=last_byte, size=2),
     invalid("VUID-VkMemoryMapInfo-size-07961", "size = 2^64 - 2", size=2**64 - 2),
     valid("VUID-VkMemoryMapInfo-memory-07962", "memory of a HOST_VISIBLE type"),
     valid("VUID-VkMemoryMapInfo-memory-07963", "memory allocated with one instance"),

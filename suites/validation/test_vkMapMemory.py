@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures.judge.boundaries import invalid, judged, params, valid
+from fixtures.judge.boundaries import invalid, judged, last_byte, one_past, params, valid, whole
 from fixtures.judge.oracles import assert_aligned, assert_refused, assert_success
 from fixtures.judge.strategies import allocation_sizes
 from fixtures.rules.coverage import require, violates
@@ -20,14 +20,6 @@ from fixtures.vk.state import OBJECTS
 
 SIZE = 8192
 WHOLE = abi.VK_WHOLE_SIZE
-
-
-def last(a):
-    return a - 1
-
-
-def end(a):
-    return a
 
 
 MAP_ROWS = [
@@ -42,16 +34,16 @@ MAP_ROWS = [
     invalid("VUID-vkMapMemory-ppData-parameter", "ppData = NULL", pp_data=False),
     valid("VUID-vkMapMemory-memory-00678", "memory not host mapped"),
     valid("VUID-vkMapMemory-offset-00679", "offset = 0", offset=0),
-    valid("VUID-vkMapMemory-offset-00679", "offset = allocationSize - 1", offset=last),
-    invalid("VUID-vkMapMemory-offset-00679", "offset = allocationSize", offset=end),
+    valid("VUID-vkMapMemory-offset-00679", "offset = allocationSize - 1", offset=last_byte),
+    invalid("VUID-vkMapMemory-offset-00679", "offset = allocationSize", offset=whole),
     invalid("VUID-vkMapMemory-offset-00679", "offset = 2^64 - 1", offset=2**64 - 1),
     valid("VUID-vkMapMemory-size-00680", "size = 1", size=1),
     valid("VUID-vkMapMemory-size-00680", "size = VK_WHOLE_SIZE", size=WHOLE),
     invalid("VUID-vkMapMemory-size-00680", "size = 0", size=0),
-    valid("VUID-vkMapMemory-size-00681", "size = allocationSize", size=end),
-    valid("VUID-vkMapMemory-size-00681", "size = 1 at offset allocationSize - 1", offset=last, size=1),
-    invalid("VUID-vkMapMemory-size-00681", "size = allocationSize + 1", size=lambda a: a + 1),
-    invalid("VUID-vkMapMemory-size-00681", "size = 2 at offset allocationSize - 1", offset=last, size=2),
+    valid("VUID-vkMapMemory-size-00681", "size = allocationSize", size=whole),
+    valid("VUID-vkMapMemory-size-00681", "size = 1 at offset allocationSize - 1", offset=last_byte, size=1),
+    invalid("VUID-vkMapMemory-size-00681", "size = allocationSize + 1", size=one_past),
+    invalid("VUID-vkMapMemory-size-00681", "size = 2 at offset allocationSize - 1", offset=last_byte, size=2),
     valid("VUID-vkMapMemory-memory-00682", "memory of a HOST_VISIBLE type"),
     valid("VUID-vkMapMemory-memory-00683", "memory allocated with one instance"),
     valid("VUID-vkMapMemory-flags-09568", "flags without VK_MEMORY_MAP_PLACED_BIT_EXT"),
