@@ -66,16 +66,21 @@ class ResultsWriter:
     def pytest_runtest_logreport(self, report):
         rec = self.tests.setdefault(report.nodeid, {"nodeid": report.nodeid, "outcome": "Pass", "duration": 0.0, "covers": [], "violates": [], "vkresults": {}, "details": None})
         rec["duration"] += getattr(report, "duration", 0.0) or 0.0
+        # An item's user_properties accumulate over its phases, and each phase's report carries all
+        # of them so far: the latest report's counts are the test's counts, never summed across reports.
+        counts: dict[str, int] = {}
         for name, value in getattr(report, "user_properties", []):
             if name in ("covers", "violates"):
                 rec[name] = value
             elif name == "vkresults":
                 for k, n in value.items():
-                    rec["vkresults"][k] = rec["vkresults"].get(k, 0) + n
+                    counts[k] = counts.get(k, 0) + n
             elif name == "attempts":
                 rec["attempts"] = value
             else:
                 rec.setdefault("properties", {})[name] = value
+        if counts:
+            rec["vkresults"] = counts
         outcome = outcome_of(report)
         # A failing setup or teardown makes the test fail; a skip in setup makes it skip.
         if outcome != "Pass" and rec["outcome"] == "Pass":

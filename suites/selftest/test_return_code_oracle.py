@@ -90,3 +90,28 @@ def test_the_plugin_fails_tests_that_observe_disallowed_codes(pytester, monkeypa
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--flake-reruns=0", f"--report-dir={pytester.path / 'out'}")
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*vkMapMemory2KHR returned VK_INCOMPLETE*", "*VK_ERROR_MEMORY_MAP_FAILED for a valid call under no resource pressure*"])
+
+
+COUNTED = """
+def test_seven_maps(memory_pool, host_visible_types):
+    with memory_pool.lease(host_visible_types[0], 256) as mem:
+        for _ in range(7):
+            mem.map2()
+            mem.unmap2()
+"""
+
+
+def test_reported_result_counts_are_the_calls_made(pytester, monkeypatch):
+    """results.json counts each VkResult once per call made: seven maps and unmaps are reported as seven of each."""
+    import json
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+    pytester.makeconftest('from fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "reports.plugin"]')
+    pytester.makepyfile(test_counted=COUNTED)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--report-dir={pytester.path / 'out'}")
+    result.assert_outcomes(passed=1)
+    (test,) = json.loads((pytester.path / "out" / "results.json").read_text())["tests"]
+    assert test["vkresults"] == {"vkMapMemory2KHR:VK_SUCCESS": 7, "vkUnmapMemory2KHR:VK_SUCCESS": 7}, test["vkresults"]
