@@ -69,6 +69,50 @@ class Watchdog:
                 os._exit(TIMEOUT_EXIT)
 
 
+@pytest.hookimpl(tryfirst=True, specname="pytest_configure")
+def pytest_configure_checks_options_first(config):
+    """Before anything else, in the controller: a bad option of this plugin is one line and exit 4."""
+    if _is_worker(config) or config.option.help:
+        return
+    from fixtures.plugins.options import fail_setup
+    from fixtures.vk.errors import BadOption
+
+    try:
+        _check_options(config)
+    except BadOption as err:
+        fail_setup(err)
+
+
+def _check_options(config) -> None:
+    from fixtures.vk.errors import BadOption
+
+    for name in ("--vk-test-timeout", "--vk-run-timeout", "--flake-reruns"):
+        if config.getoption(name) < 0:
+            raise BadOption(f"{name} {config.getoption(name):g}: must be 0 or more")
+    baseline = config.getoption("--baseline")
+    if config.getoption("--update-baseline") and not baseline:
+        raise BadOption("--update-baseline needs --baseline FILE")
+    if baseline and not config.getoption("--update-baseline"):
+        from reports import gate
+
+        if not Path(baseline).is_file():
+            raise BadOption(f"--baseline {baseline}: no such file (write one with --update-baseline)")
+        try:
+            gate.load(Path(baseline))
+        except (ValueError, OSError, UnicodeDecodeError) as e:
+            raise BadOption(f"--baseline {e}") from None
+    if config.option.collectonly:
+        return
+    report_dir = Path(config.getoption("--report-dir"))
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".writable"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise BadOption(f"--report-dir {report_dir}: cannot write there ({e.strerror or e})") from None
+
+
 def pytest_configure(config):
     limit = config.getoption("--vk-test-timeout")
     runs_tests = _is_worker(config) or not config.pluginmanager.hasplugin("dsession")
@@ -79,8 +123,6 @@ def pytest_configure(config):
 
         config._vk_results = ResultsWriter(config)
         config.pluginmanager.register(config._vk_results, "vkmap-results")
-        if config.getoption("--update-baseline") and not config.getoption("--baseline"):
-            raise pytest.UsageError("--update-baseline needs --baseline FILE")
 
 
 # -- flakes: a failing test is re-run, and the attempts are recorded -----------------------------

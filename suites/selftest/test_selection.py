@@ -74,14 +74,23 @@ def _run(*args, env=None):
         (["--vk-device", "no-such-gpu"], None, 4, "--vk-device 'no-such-gpu': no device name contains it"),
         (["--vk-api-version", "one"], None, 4, "--vk-api-version 'one'"),
         ([], {"VK_LOADER_DRIVERS_SELECT": "no-such-driver*"}, 6, "the Vulkan loader found no driver"),
+        (["--baseline=/nonexistent/fails.txt"], None, 4, "--baseline /nonexistent/fails.txt: no such file"),
+        (["--baseline=suites/selftest/test_selection.py"], None, 4, "expected 'test,Outcome'"),
+        (["--update-baseline"], None, 4, "--update-baseline needs --baseline FILE"),
+        (["--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
+        (["--vk-test-timeout", "-1"], None, 4, "--vk-test-timeout -1: must be 0 or more"),
+        (["--vk-run-timeout", "-5"], None, 4, "--vk-run-timeout -5: must be 0 or more"),
+        (["--flake-reruns", "-1"], None, 4, "--flake-reruns -1: must be 0 or more"),
     ],
 )
 def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
+    """Each bad option or missing driver: one line naming it, its documented exit code, no traceback, no test run."""
     proc = _run(*args, env=env)
     assert proc.returncode == code, proc.stdout + proc.stderr
     lines = [x for x in proc.stderr.splitlines() if x.strip()]
     assert lines == [lines[0]] and lines[0].startswith("vkmap-cts: error: ") and line in lines[0], proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+    assert "passed" not in proc.stdout and "verdict" not in proc.stdout + proc.stderr
 
 
 def _selected(vuid: str) -> list[str]:
