@@ -2,6 +2,6 @@
 the Vulkan fixtures, the covers/violates markers, per-test checks (fixtures/plugins/), and
 results, reports and the gate (reports/plugin.py)."""
 
-from fixtures.plugins import FIXTURE_PLUGINS
+from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS
 
-pytest_plugins = [*FIXTURE_PLUGINS, "reports.plugin"]
+pytest_plugins = [*FIXTURE_PLUGINS, "vkmap_cts.reports.plugin"]

@@ -40,12 +40,12 @@ def _best(fn, repeat=5):
 def measure_calls(n: int) -> dict:
     from hypothesis import given, settings
 
-    from fixtures.access.device import Device
-    from fixtures.judge.oracles import assert_aligned, assert_success
-    from fixtures.judge.strategies import range_batches
-    from fixtures.vk import abi
-    from fixtures.vk.instance import Instance
-    from fixtures.vk.selection import select
+    from vkmap_cts.fixtures.access.device import Device
+    from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_success
+    from vkmap_cts.fixtures.judge.strategies import range_batches
+    from vkmap_cts.fixtures.vk import abi
+    from vkmap_cts.fixtures.vk.instance import Instance
+    from vkmap_cts.fixtures.vk.selection import select
 
     t0 = time.perf_counter()
     instance = Instance()
@@ -77,7 +77,7 @@ def measure_calls(n: int) -> dict:
         out["suite_map_unmap_us"] = _best(suite) / n * 1e6
 
         # A checked example: a generated range, validated, mapped, judged, unmapped.
-        # Hypothesis draws batches of ranges (fixtures.judge.strategies.range_batches), as the suites do.
+        # Hypothesis draws batches of ranges (vkmap_cts.fixtures.judge.strategies.range_batches), as the suites do.
         alignment = physical.min_memory_map_alignment
         examples = max(20, n // 32)
         checked_count = 0

@@ -1,7 +1,7 @@
 """Many runs, one picture.
 
-    python -m reports merge RUN... [-o DIR]    several runs (devices, hosts, driver builds) into one report
-    python -m reports diff OLD NEW             what regressed and what got fixed between two runs
+    python -m vkmap_cts.reports merge RUN... [-o DIR]    several runs (devices, hosts, driver builds) into one report
+    python -m vkmap_cts.reports diff OLD NEW             what regressed and what got fixed between two runs
 
 RUN, OLD and NEW are results.json files or the report directories that hold them.
 """
@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from reports import model, render
-from reports.model import FAILING
+from vkmap_cts.reports import model, render
+from vkmap_cts.reports.model import FAILING
 
 
 def load(path: str) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reports.model import FAILING
+from vkmap_cts.reports.model import FAILING
 
 EXPECTABLE = FAILING + ("Flake", "Skip")
 

@@ -19,7 +19,7 @@ REGISTRY_ONLY_CODES = ("VK_ERROR_UNKNOWN", "VK_ERROR_VALIDATION_FAILED")
 
 def summarise(tests: list[dict]) -> dict:
     """The parts of a results document derived from its tests: verdict, counts and the tables."""
-    from fixtures.rules import catalogue
+    from vkmap_cts.fixtures.rules import catalogue
 
     return {
         "verdict": verdict(tests),

@@ -74,8 +74,8 @@ def pytest_configure_checks_options_first(config):
     """Before anything else, in the controller: a bad option of this plugin is one line and exit 4."""
     if _is_worker(config) or config.option.help:
         return
-    from fixtures.plugins.options import fail_setup
-    from fixtures.vk.errors import BadOption
+    from vkmap_cts.fixtures.plugins.options import fail_setup
+    from vkmap_cts.fixtures.vk.errors import BadOption
 
     try:
         _check_options(config)
@@ -84,7 +84,7 @@ def pytest_configure_checks_options_first(config):
 
 
 def _check_options(config) -> None:
-    from fixtures.vk.errors import BadOption
+    from vkmap_cts.fixtures.vk.errors import BadOption
 
     for name in ("--vk-test-timeout", "--vk-run-timeout", "--flake-reruns"):
         if config.getoption(name) < 0:
@@ -93,7 +93,7 @@ def _check_options(config) -> None:
     if config.getoption("--update-baseline") and not baseline:
         raise BadOption("--update-baseline needs --baseline FILE")
     if baseline and not config.getoption("--update-baseline"):
-        from reports import gate
+        from vkmap_cts.reports import gate
 
         if not Path(baseline).is_file():
             raise BadOption(f"--baseline {baseline}: no such file (write one with --update-baseline)")
@@ -119,7 +119,7 @@ def pytest_configure(config):
     if limit and runs_tests and not config.option.collectonly:
         config._vk_watchdog = Watchdog(config, limit)
     if not _is_worker(config) and not config.option.help and not config.option.collectonly:
-        from reports.results import ResultsWriter
+        from vkmap_cts.reports.results import ResultsWriter
 
         config._vk_results = ResultsWriter(config)
         config.pluginmanager.register(config._vk_results, "vkmap-results")
@@ -301,7 +301,7 @@ def pytest_sessionfinish(session, exitstatus):
         if exitstatus == 0 and writer.doc["verdict"] == "Fail":
             session.exitstatus = 1  # a Crash or Timeout the worker-level status did not count
         return
-    from reports import gate
+    from vkmap_cts.reports import gate
 
     if config.getoption("--update-baseline"):
         Path(baseline).write_text(gate.baseline_text(writer.doc["tests"], writer.identity))

@@ -10,7 +10,7 @@ import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from reports import model
+from vkmap_cts.reports import model
 
 E = html.escape
 

@@ -2,7 +2,7 @@
 
 The controller sees every worker's reports (``pytest_runtest_logreport``); at session
 end it builds the results document (reports/results.schema.json) and writes it with
-JUnit, CSV, Markdown and HTML beside it (``reports.render``) into --report-dir.
+JUnit, CSV, Markdown and HTML beside it (``vkmap_cts.reports.render``) into --report-dir.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from reports import model, render
+from vkmap_cts.reports import model, render
 
 SCHEMA_VERSION = 1
 NOT_SUPPORTED = "NotSupported: "
@@ -95,7 +95,7 @@ class ResultsWriter:
             rec["outcome"] = "Flake"
 
     def build(self, exitstatus: int) -> dict:
-        from fixtures.rules import catalogue
+        from vkmap_cts.fixtures.rules import catalogue
 
         tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
         from hypothesis import settings

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.judge.properties import mapped_alignment
-from fixtures.judge.strategies import allocation_sizes, range_batches
-from fixtures.rules.coverage import covers, require_entry
-from fixtures.vk.arguments import MAP_ENTRIES
+from vkmap_cts.fixtures.judge.properties import mapped_alignment
+from vkmap_cts.fixtures.judge.strategies import allocation_sizes, range_batches
+from vkmap_cts.fixtures.rules.coverage import covers, require_entry
+from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 REQUIRED_MIN = 64  # Required Limits: minMemoryMapAlignment, "min" limit type
 

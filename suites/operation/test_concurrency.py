@@ -10,9 +10,9 @@ import contextlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.judge.properties import threads_see_only_their_own_bytes
-from fixtures.rules.coverage import covers
-from fixtures.vk.arguments import MAP_ENTRIES
+from vkmap_cts.fixtures.judge.properties import threads_see_only_their_own_bytes
+from vkmap_cts.fixtures.rules.coverage import covers
+from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 THREADS = 4
 ROUNDS = 40

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.judge.properties import writes_stay_inside_the_range
-from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
-from fixtures.rules.coverage import covers, require_entry
-from fixtures.vk.arguments import MAP_ENTRIES
+from vkmap_cts.fixtures.judge.properties import writes_stay_inside_the_range
+from vkmap_cts.fixtures.judge.strategies import allocation_sizes, valid_map_ranges
+from vkmap_cts.fixtures.rules.coverage import covers, require_entry
+from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 
 @covers("GUARANTEE-outside-range-untouched", "GUARANTEE-contents-preserved")

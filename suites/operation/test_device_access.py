@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.judge.properties import device_and_host_agree
-from fixtures.rules.coverage import covers, require_entry
-from fixtures.vk.arguments import MAP_ENTRIES
+from vkmap_cts.fixtures.judge.properties import device_and_host_agree
+from vkmap_cts.fixtures.rules.coverage import covers, require_entry
+from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 PAGE = 4096
 

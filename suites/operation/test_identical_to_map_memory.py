@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.judge.properties import same_bytes_through_every_entry_point
-from fixtures.judge.strategies import allocation_sizes, valid_map_ranges
-from fixtures.rules.coverage import covers, require_entry
-from fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES
+from vkmap_cts.fixtures.judge.properties import same_bytes_through_every_entry_point
+from vkmap_cts.fixtures.judge.strategies import allocation_sizes, valid_map_ranges
+from vkmap_cts.fixtures.rules.coverage import covers, require_entry
+from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES
 
 
 @covers("GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-contents-preserved", "GUARANTEE-map-success")

@@ -8,9 +8,9 @@ description ("behaves identically to vkMapMemory").
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
-from fixtures.judge.strategies import MapRange, allocation_sizes, valid_map_ranges
-from fixtures.rules.coverage import covers
+from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
+from vkmap_cts.fixtures.judge.strategies import MapRange, allocation_sizes, valid_map_ranges
+from vkmap_cts.fixtures.rules.coverage import covers
 
 
 def _check_round_trip(mem, rng: MapRange, alignment: int, seed: int) -> None:

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixtures.judge.oracles import assert_bytes_equal, assert_success, pattern
-from fixtures.judge.properties import read_range, write_whole
-from fixtures.rules.coverage import covers, require, require_entry
-from fixtures.vk import abi
-from fixtures.vk.address_space import reserved
-from fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
-from fixtures.vk.process_maps import fully_mapped, unmapped
+from vkmap_cts.fixtures.judge.oracles import assert_bytes_equal, assert_success, pattern
+from vkmap_cts.fixtures.judge.properties import read_range, write_whole
+from vkmap_cts.fixtures.rules.coverage import covers, require, require_entry
+from vkmap_cts.fixtures.vk import abi
+from vkmap_cts.fixtures.vk.address_space import reserved
+from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
+from vkmap_cts.fixtures.vk.process_maps import fully_mapped, unmapped
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT

@@ -8,14 +8,14 @@ which hypothesis prints (and the report shows) as the reproducer.
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from fixtures.judge.model import machine_for
-from fixtures.rules.coverage import covers
+from vkmap_cts.fixtures.judge.model import machine_for
+from vkmap_cts.fixtures.rules.coverage import covers
 
 
 @covers("GUARANTEE-stateful-model", "GUARANTEE-contents-preserved", "GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-map-alignment")
 def test_random_sequences_agree_with_the_model(device, second_device, transfers):
     """Random sequences of allocate, map, write, read, unmap and free on two devices keep every byte the model predicts."""
-    from fixtures.access.transfer import Transfers
+    from vkmap_cts.fixtures.access.transfer import Transfers
 
     other = Transfers(second_device)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.rules.coverage import covers
+from vkmap_cts.fixtures.rules.coverage import covers
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND_S = 180
@@ -29,7 +29,7 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
     """Under each kind of resource pressure, in a child process, a map returns an allowed code, and the state after it is sound."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     try:
-        proc = subprocess.run([sys.executable, "-m", "fixtures.provoke.provocation", scenario], cwd=ROOT, capture_output=True, text=True, env=env, timeout=BOUND_S)
+        proc = subprocess.run([sys.executable, "-m", "vkmap_cts.fixtures.provoke.provocation", scenario], cwd=ROOT, capture_output=True, text=True, env=env, timeout=BOUND_S)
     except subprocess.TimeoutExpired:
         record = {"pressure": scenario, "targets": [], "results": [], "summary": f"the child did not finish within {BOUND_S} s", "outcome": "Timeout"}
         request.node.user_properties.append(("provocations", [record]))

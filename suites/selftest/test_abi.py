@@ -7,7 +7,7 @@ compiler lays them out.
 import pytest
 import vulkan_object
 
-from fixtures.vk import abi
+from vkmap_cts.fixtures.vk import abi
 
 REG = vulkan_object.get_vulkan_object()
 

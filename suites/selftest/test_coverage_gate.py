@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.rules import catalogue
-from fixtures.rules.guarantees import GUARANTEES
+from vkmap_cts.fixtures.rules import catalogue
+from vkmap_cts.fixtures.rules.guarantees import GUARANTEES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,7 @@ def test_gate_reports_an_uncovered_side_an_unknown_id_and_a_missing_docstring():
 
 def test_a_khr_spelling_in_a_marker_is_refused():
     """Tests name rules by their core VUID; the KHR spelling comes from the entry point an item exercises."""
-    from fixtures.rules.coverage import covers, violates
+    from vkmap_cts.fixtures.rules.coverage import covers, violates
 
     for marker in (covers, violates):
         with pytest.raises(TypeError, match="core VUID"):
@@ -92,7 +92,7 @@ def test_catalogue_implicit_entries_match_the_registry():
     import vulkan_object
 
     stored = catalogue.load()["implicit"]
-    assert catalogue.generate_implicit(vulkan_object.get_vulkan_object()) == stored, "run: python -m fixtures.rules.catalogue --write"
+    assert catalogue.generate_implicit(vulkan_object.get_vulkan_object()) == stored, "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
 
 
 def test_catalogue_entries_are_well_formed():

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.access.transfer import atom_range
+from vkmap_cts.fixtures.access.transfer import atom_range
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_atom_range_covers_the_range_and_satisfies_the_rounding_rules(atom_log, 
 def test_flush_of_a_range_that_rounds_outside_the_mapping_is_refused(device, memory_pool, transfers, host_visible_types):
     """A flush or invalidate whose atom-rounded range leaves the mapping would be invalid usage of the
     suite's own: it must stop as a SuiteBug before reaching the driver."""
-    from fixtures.vk.errors import SuiteBug
+    from vkmap_cts.fixtures.vk.errors import SuiteBug
 
     atom = device.physical.non_coherent_atom_size
     with memory_pool.lease(host_visible_types[0], 8 * atom) as mem:

@@ -5,12 +5,12 @@ the suite's property checks.  The real entry points are wrapped (their pointers 
 
 import pytest
 
-from fixtures.access.driver import SENTINEL
-from fixtures.judge.oracles import assert_bytes_equal, assert_success
-from fixtures.judge.properties import device_and_host_agree, mapped_alignment, same_bytes_through_every_entry_point, writes_stay_inside_the_range
-from fixtures.judge.strategies import MapRange
-from fixtures.vk import abi
-from fixtures.vk.abi import ffi
+from vkmap_cts.fixtures.access.driver import SENTINEL
+from vkmap_cts.fixtures.judge.oracles import assert_bytes_equal, assert_success
+from vkmap_cts.fixtures.judge.properties import device_and_host_agree, mapped_alignment, same_bytes_through_every_entry_point, writes_stay_inside_the_range
+from vkmap_cts.fixtures.judge.strategies import MapRange
+from vkmap_cts.fixtures.vk import abi
+from vkmap_cts.fixtures.vk.abi import ffi
 
 W = abi.VK_WHOLE_SIZE
 SIZE = 8192
@@ -26,7 +26,7 @@ def _set(pp, value: int) -> None:
 
 def _mapped_size(info) -> int:
     """The size of the range a VkMemoryMapInfo maps (VK_WHOLE_SIZE resolved from the suite's state)."""
-    from fixtures.vk.state import OBJECTS
+    from vkmap_cts.fixtures.vk.state import OBJECTS
 
     if info.size != W:
         return info.size
@@ -80,7 +80,7 @@ class LosesBytesAtUnmap:
         return result
 
     def unmap(self, device, info):
-        from fixtures.vk.state import OBJECTS
+        from vkmap_cts.fixtures.vk.state import OBJECTS
 
         handle = int(ffi.cast("uintptr_t", info.memory))
         ptr, data = self.saved.pop(handle, (None, b""))
@@ -215,8 +215,8 @@ def test_the_real_driver_passes_the_same_checks(device, mem):
 
 @pytest.mark.parametrize("entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")])
 def test_bytes_lost_at_unmap_fail_the_stateful_models_check(device, mutate, mem, entry, unmap_entry):
-    """The model's read step (fixtures.judge.model) sees the loss: map, learn, write, unmap, map again, read."""
-    from fixtures.judge.model import ModelMemory
+    """The model's read step (vkmap_cts.fixtures.judge.model) sees the loss: map, learn, write, unmap, map again, read."""
+    from vkmap_cts.fixtures.judge.model import ModelMemory
 
     bad = LosesBytesAtUnmap(device.driver.pfn[entry], device.driver.pfn[unmap_entry])
     mutate(**{entry: bad.map, unmap_entry: bad.unmap})
@@ -302,7 +302,7 @@ class SharedStaging:
             return mutant
 
         def map_legacy(device, memory, offset, size, flags, pp):
-            from fixtures.vk.state import OBJECTS
+            from vkmap_cts.fixtures.vk.state import OBJECTS
 
             result = self.real["vkMapMemory"](device, memory, offset, size, flags, pp)
             if result == 0:
@@ -324,8 +324,8 @@ def test_state_shared_between_memory_objects_fails_only_the_concurrency_check(de
     """A bug that shows only under concurrency: one thread passes, four threads on four objects fail."""
     import contextlib
 
-    from fixtures.judge.properties import threads_see_only_their_own_bytes
-    from fixtures.vk.arguments import MAP_ENTRIES
+    from vkmap_cts.fixtures.judge.properties import threads_see_only_their_own_bytes
+    from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
     entries = [e for e in MAP_ENTRIES if device.driver.has(e)]
     mutate(**SharedStaging(dict(device.driver.pfn), SIZE).entries())
@@ -363,7 +363,7 @@ class NonCoherentEmulation:
         return self.real["vkUnmapMemory2KHR"](device, info)
 
     def _move(self, name, ranges, to_memory: bool) -> None:
-        from fixtures.vk.state import OBJECTS
+        from vkmap_cts.fixtures.vk.state import OBJECTS
 
         r = ranges[0]
         handle, offset, size = _handle(r.memory), r.offset, r.size

@@ -2,8 +2,8 @@
 
 import pytest
 
-from fixtures.access.driver import SENTINEL, MapResult
-from fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
+from vkmap_cts.fixtures.access.driver import SENTINEL, MapResult
+from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
 
 
 def result(ptr=0x7F0000001000, code=0, offset=0, size=4096, entry="vkMapMemory2KHR"):
@@ -64,7 +64,7 @@ def test_pattern_detects_shifted_and_stale_copies():
 
 
 def test_refused_oracle_fails_when_the_validator_accepts_or_names_another_rule(device, memory_pool, host_visible_types):
-    from fixtures.judge.oracles import assert_refused
+    from vkmap_cts.fixtures.judge.oracles import assert_refused
 
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         before = sum(device.driver.calls.values())

@@ -1,7 +1,7 @@
 """Self-tests of the /proc/self/maps oracle: a reserved range is seen, a released one is not."""
 
-from fixtures.vk.address_space import _reserve, release, reserved
-from fixtures.vk.process_maps import fully_mapped, parse, unmapped
+from vkmap_cts.fixtures.vk.address_space import _reserve, release, reserved
+from vkmap_cts.fixtures.vk.process_maps import fully_mapped, parse, unmapped
 
 TEXT = """7f0000000000-7f0000002000 ---p 00000000 00:00 0
 7f0000002000-7f0000003000 rw-p 00000000 00:00 0 [heap]
@@ -30,8 +30,8 @@ def test_live_reservation_is_seen_and_its_release_too():
 def test_mapped_oracle_rejects_an_unbacked_pointer():
     import pytest
 
-    from fixtures.access.driver import MapResult
-    from fixtures.judge.oracles import assert_mapped
+    from vkmap_cts.fixtures.access.driver import MapResult
+    from vkmap_cts.fixtures.judge.oracles import assert_mapped
 
     maps = [(0x7F0000000000, 0x7F0000002000, "rw-p")]
     assert_mapped(MapResult("vkMapMemory", 0, 0x7F0000000000, 0, 0x2000), maps)

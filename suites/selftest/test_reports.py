@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reports import gate, model, render
+from vkmap_cts.reports import gate, model, render
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "reports" / "results.schema.json").read_text())
@@ -174,7 +174,7 @@ def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
 
 
 def test_merge_puts_devices_side_by_side_and_diff_finds_regressions_and_fixes(tmp_path):
-    from reports.__main__ import diff, main, merge
+    from vkmap_cts.reports.__main__ import diff, main, merge
 
     a = _doc([_t("t1", "Pass"), _t("t2", "Fail"), _t("t3", "Pass")], {"deviceName": "GPU A", "driverName": "d", "driverInfo": "1", "apiVersion": "1.4", "deviceUUID": "aa"})
     b = _doc([_t("t1", "Crash"), _t("t2", "Pass"), _t("t4", "Pass")], {"deviceName": "GPU B", "driverName": "d", "driverInfo": "2", "apiVersion": "1.4", "deviceUUID": "bb"})
@@ -198,7 +198,7 @@ def test_merge_puts_devices_side_by_side_and_diff_finds_regressions_and_fixes(tm
 
 
 def test_crash_rerun_forwards_driver_options_in_both_forms():
-    from reports.plugin import _forwarded
+    from vkmap_cts.reports.plugin import _forwarded
 
     args = ["suites", "-n", "8", "--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark", "--baseline=b.txt"]
     assert _forwarded(args) == ["--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fixtures.rules.return_codes import MANPAGE, REGISTRY, judge
+from vkmap_cts.fixtures.rules.return_codes import MANPAGE, REGISTRY, judge
 
 CODES = {
     "VK_SUCCESS": 0,
@@ -72,7 +72,7 @@ def test_unpressured_failure_is_caught(fake_map, memory_pool, host_visible_types
         mem.map2()
 
 def test_failure_under_pressure_is_allowed(fake_map, memory_pool, host_visible_types):
-    from fixtures.rules.return_codes import under_pressure
+    from vkmap_cts.fixtures.rules.return_codes import under_pressure
     fake_map(-5)
     with memory_pool.lease(host_visible_types[0], 256) as mem, under_pressure("a test double"):
         assert mem.map2().result == -5
@@ -85,7 +85,7 @@ def test_the_plugin_fails_tests_that_observe_disallowed_codes(pytester, monkeypa
 
     root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
-    pytester.makeconftest('from fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "reports.plugin"]')
+    pytester.makeconftest('from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "vkmap_cts.reports.plugin"]')
     pytester.makepyfile(test_codes=ORACLE_DOUBLES)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--flake-reruns=0", f"--report-dir={pytester.path / 'out'}")
     result.assert_outcomes(passed=1, failed=2)
@@ -109,7 +109,7 @@ def test_reported_result_counts_are_the_calls_made(pytester, monkeypatch):
 
     root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
-    pytester.makeconftest('from fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "reports.plugin"]')
+    pytester.makeconftest('from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "vkmap_cts.reports.plugin"]')
     pytester.makepyfile(test_counted=COUNTED)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--report-dir={pytester.path / 'out'}")
     result.assert_outcomes(passed=1)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.vk.errors import BadOption, NoConformingDevice, NoDriver
-from fixtures.vk.selection import parse_api_version, select
+from vkmap_cts.fixtures.vk.errors import BadOption, NoConformingDevice, NoDriver
+from vkmap_cts.fixtures.vk.selection import parse_api_version, select
 
 ROOT = Path(__file__).resolve().parents[2]
 

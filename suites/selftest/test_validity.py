@@ -3,11 +3,11 @@ each check rejects a violation with exactly its VUID and accepts the boundary ca
 
 import pytest
 
-from fixtures.rules.validity import check
-from fixtures.vk import abi
-from fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall, MapCall, MapInfo, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
-from fixtures.vk.instance import MemoryType, PhysicalDevice, PlacedMapSupport
-from fixtures.vk.state import DeviceState, Mapping, MemoryState, ObjectState
+from vkmap_cts.fixtures.rules.validity import check
+from vkmap_cts.fixtures.vk import abi
+from vkmap_cts.fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall, MapCall, MapInfo, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
+from vkmap_cts.fixtures.vk.instance import MemoryType, PhysicalDevice, PlacedMapSupport
+from vkmap_cts.fixtures.vk.state import DeviceState, Mapping, MemoryState, ObjectState
 
 W = abi.VK_WHOLE_SIZE
 SIZE = 8192
@@ -159,7 +159,7 @@ def test_every_validator_vuid_has_a_case():
     cased = {c[0] for c in CASES}
     untested = {v for v in in_validator - cased if not v.endswith(("-07963", "-00683", "-09573", "-09580"))}
     assert not untested, f"validator checks without a self-test case: {sorted(untested)}"
-    from fixtures.rules.catalogue import is_khr_spelling
+    from vkmap_cts.fixtures.rules.catalogue import is_khr_spelling
 
     assert not [v for v in in_validator if is_khr_spelling(v)], "the validator names rules by their core VUIDs"
 
@@ -185,7 +185,7 @@ def test_multi_instance_and_imported_host_memory(world):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from fixtures.rules.validity import _plainly_valid_map2, _plainly_valid_unmap2, check_map2_fully, check_unmap2_fully  # noqa: E402
+from vkmap_cts.fixtures.rules.validity import _plainly_valid_map2, _plainly_valid_unmap2, check_map2_fully, check_unmap2_fully  # noqa: E402
 
 HANDLES = st.sampled_from([0x100, 0x101, 0x102, 0x103, 0x104, 0x200, 0x201, 0x202, 0x999])
 DEVICES = st.sampled_from([0xA0, 0xB0, 0xDEAD])

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fixtures.judge.oracles import assert_refused, assert_success
-from fixtures.rules.coverage import require_entry, violates
-from fixtures.vk import abi
-from fixtures.vk.address_space import reserved
-from fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
+from vkmap_cts.fixtures.judge.oracles import assert_refused, assert_success
+from vkmap_cts.fixtures.rules.coverage import require_entry, violates
+from vkmap_cts.fixtures.vk import abi
+from vkmap_cts.fixtures.vk.address_space import reserved
+from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)

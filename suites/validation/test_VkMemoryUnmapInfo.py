@@ -10,13 +10,13 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures.judge.boundaries import invalid, judged, params, valid
-from fixtures.judge.oracles import assert_refused, assert_success
-from fixtures.rules.coverage import covers, require, require_entry, violates
-from fixtures.vk import abi
-from fixtures.vk.address_space import reserved
-from fixtures.vk.arguments import MAP_ENTRIES, UNMAP2_ENTRIES, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
-from fixtures.vk.state import OBJECTS
+from vkmap_cts.fixtures.judge.boundaries import invalid, judged, params, valid
+from vkmap_cts.fixtures.judge.oracles import assert_refused, assert_success
+from vkmap_cts.fixtures.rules.coverage import covers, require, require_entry, violates
+from vkmap_cts.fixtures.vk import abi
+from vkmap_cts.fixtures.vk.address_space import reserved
+from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES, UNMAP2_ENTRIES, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
+from vkmap_cts.fixtures.vk.state import OBJECTS
 
 RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 entries = pytest.mark.parametrize("entry", UNMAP2_ENTRIES)

@@ -6,10 +6,10 @@ VK_KHR_map_memory2 is installed: Debian 12 ships 1.3.239, too old.
 
 import pytest
 
-from fixtures.provoke.layer_crosscheck import LAYER, layer_unusable_reason, layer_vuids
-from fixtures.rules import validity
-from fixtures.vk import abi
-from fixtures.vk.arguments import OtherStruct
+from vkmap_cts.fixtures.provoke.layer_crosscheck import LAYER, layer_unusable_reason, layer_vuids
+from vkmap_cts.fixtures.rules import validity
+from vkmap_cts.fixtures.vk import abi
+from vkmap_cts.fixtures.vk.arguments import OtherStruct
 
 SIZE = 4096
 
@@ -33,9 +33,9 @@ def layered():
         pytest.skip(f"NotSupported: {reason}")
     import os
 
-    from fixtures.access.device import Device
-    from fixtures.vk.instance import Instance
-    from fixtures.vk.selection import select
+    from vkmap_cts.fixtures.access.device import Device
+    from vkmap_cts.fixtures.vk.instance import Instance
+    from vkmap_cts.fixtures.vk.selection import select
 
     instance = Instance(layers=(LAYER,), skip_on_error=True)
     physical = select(instance.physical_devices(), os.environ.get("VKMAP_CTS_DEVICE_UUID"))

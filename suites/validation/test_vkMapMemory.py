@@ -10,13 +10,13 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures.judge.boundaries import invalid, judged, last_byte, one_past, params, valid, whole
-from fixtures.judge.oracles import assert_aligned, assert_refused, assert_success
-from fixtures.judge.strategies import allocation_sizes
-from fixtures.rules.coverage import require, violates
-from fixtures.vk import abi
-from fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall
-from fixtures.vk.state import OBJECTS
+from vkmap_cts.fixtures.judge.boundaries import invalid, judged, last_byte, one_past, params, valid, whole
+from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_refused, assert_success
+from vkmap_cts.fixtures.judge.strategies import allocation_sizes
+from vkmap_cts.fixtures.rules.coverage import require, violates
+from vkmap_cts.fixtures.vk import abi
+from vkmap_cts.fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall
+from vkmap_cts.fixtures.vk.state import OBJECTS
 
 SIZE = 8192
 WHOLE = abi.VK_WHOLE_SIZE

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from fixtures.judge.boundaries import judged, params, valid
-from fixtures.judge.oracles import assert_refused, assert_success
-from fixtures.rules.coverage import require_entry, violates
-from fixtures.vk.arguments import MAP2_ENTRIES, MapCall
-from fixtures.vk.state import OBJECTS
+from vkmap_cts.fixtures.judge.boundaries import judged, params, valid
+from vkmap_cts.fixtures.judge.oracles import assert_refused, assert_success
+from vkmap_cts.fixtures.rules.coverage import require_entry, violates
+from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, MapCall
+from vkmap_cts.fixtures.vk.state import OBJECTS
 
 entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
 
