@@ -1,7 +1,7 @@
-"""Loads the suite's plugins for every pytest run from this tree: options and device selection,
-the Vulkan fixtures, the covers/violates markers, per-test checks (fixtures/plugins/), and
-results, reports and the gate (reports/plugin.py)."""
+"""Loads the suite's plugins for every pytest run from this checkout (``PLUGINS``): options and
+device selection, the Vulkan fixtures, the covers/violates markers and per-test checks
+(fixtures/plugins/), and results, reports and the gate (reports/plugin.py)."""
 
-from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS
+from vkmap_cts.fixtures.plugins import PLUGINS
 
-pytest_plugins = [*FIXTURE_PLUGINS, "vkmap_cts.reports.plugin"]
+pytest_plugins = PLUGINS

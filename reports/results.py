@@ -45,7 +45,12 @@ def _reason(report) -> str | None:
 
 
 def suite_version() -> str:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    """The checkout's pyproject.toml version, or the installed package's."""
+    if (ROOT / "pyproject.toml").is_file():
+        return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    from importlib.metadata import version
+
+    return version("vkmap-cts")
 
 
 class ResultsWriter:

@@ -38,7 +38,7 @@ def test_clean(device, host_visible_types):
 
 def test_leaking_tests_fail(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    pytester.makeconftest("from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = FIXTURE_PLUGINS")
+    pytester.makeconftest("from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS\n\npytest_plugins = FIXTURE_PLUGINS")
     pytester.makepyfile(test_leaky=LEAKY)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir", str(pytester.path / "out"))
     result.assert_outcomes(passed=4, errors=2)

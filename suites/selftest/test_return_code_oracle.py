@@ -85,7 +85,7 @@ def test_the_plugin_fails_tests_that_observe_disallowed_codes(pytester, monkeypa
 
     root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
-    pytester.makeconftest('from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "vkmap_cts.reports.plugin"]')
+    pytester.makeconftest("from vkmap_cts.fixtures.plugins import PLUGINS\npytest_plugins = PLUGINS")
     pytester.makepyfile(test_codes=ORACLE_DOUBLES)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--flake-reruns=0", f"--report-dir={pytester.path / 'out'}")
     result.assert_outcomes(passed=1, failed=2)
@@ -109,7 +109,7 @@ def test_reported_result_counts_are_the_calls_made(pytester, monkeypatch):
 
     root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
-    pytester.makeconftest('from vkmap_cts.fixtures.plugins import FIXTURE_PLUGINS\npytest_plugins = [*FIXTURE_PLUGINS, "vkmap_cts.reports.plugin"]')
+    pytester.makeconftest("from vkmap_cts.fixtures.plugins import PLUGINS\npytest_plugins = PLUGINS")
     pytester.makepyfile(test_counted=COUNTED)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--report-dir={pytester.path / 'out'}")
     result.assert_outcomes(passed=1)
