@@ -1,9 +1,14 @@
 """Many runs, one picture.
 
-    python -m vkmap_cts.reports merge RUN... [-o DIR]    several runs (devices, hosts, driver builds) into one report
-    python -m vkmap_cts.reports diff OLD NEW             what regressed and what got fixed between two runs
+    python -m vkmap_cts.reports merge RUN[=LABEL]... [-o DIR]   runs (devices, hosts, driver builds, shards) into one report
+    python -m vkmap_cts.reports diff OLD NEW [--allow KIND]     what regressed and what got fixed; exit 1 on a regression
 
 RUN, OLD and NEW are results.json files or the report directories that hold them.
+
+A run goes by its label: LABEL where given, else the run's --run-label, else its device
+(with the deviceUUID's first digits), driver and driver version.  Runs of one label whose
+tests do not overlap are shards of one run (--shard I/N) and merge into one column; a run
+whose tests overlap another of its label is a run of its own ("LABEL #2").
 """
 
 from __future__ import annotations
@@ -16,35 +21,74 @@ from pathlib import Path
 from vkmap_cts.reports import model, render
 from vkmap_cts.reports.model import FAILING
 
+# What diff calls a regression, by kind; each can be allowed with --allow KIND.
+REGRESSIONS = {
+    "fail": "a test that did not fail now fails, crashes or times out",
+    "new-fail": "a test the old run did not have fails, crashes or times out",
+    "not-supported": "a test that passed is now NotSupported (the driver stopped exposing what it needs)",
+}
+
+
+class InputError(Exception):
+    """A run that cannot be read: one line, exit 4."""
+
 
 def load(path: str) -> dict:
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
     if not p.is_file():
-        raise SystemExit(f"reports: error: no results.json at {path}")
-    return json.loads(p.read_text())
+        raise InputError(f"{path}: no results.json there")
+    try:
+        doc = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{p}: not a results.json ({e})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("tests"), list) or not isinstance(doc.get("run"), dict):
+        raise InputError(f"{p}: not a results.json (no run and tests)")
+    return doc
 
 
 def label(doc: dict) -> str:
-    """A run's device and driver, with the deviceUUID's first digits: two GPUs of one model stay apart."""
+    """A run's own name: its --run-label, else its device, deviceUUID's first digits, driver and version."""
+    if doc.get("run", {}).get("label"):
+        return doc["run"]["label"]
     d = doc.get("driver") or {}
-    return f"{d.get('deviceName', '?')} [{str(d.get('deviceUUID', '?'))[:8]}] / {d.get('driverName', '?')} {d.get('driverInfo', '')}".strip()
+    version = d.get("driverVersionText") or d.get("driverVersion") or ""
+    return f"{d.get('deviceName', '?')} [{str(d.get('deviceUUID', '?'))[:8]}] / {d.get('driverName', '?')} {d.get('driverInfo', '')} {version}".strip()
 
 
-def merge(docs: list[dict]) -> dict:
-    """One document whose tests carry their device; the VUID matrix and tables span all runs."""
-    tests, devices = [], []
-    for doc in docs:
-        dev = doc.get("driver") or {"deviceName": "?", "deviceUUID": "?", "driverName": "?", "driverInfo": "?", "apiVersion": "?"}
+def group(runs: list[tuple[str, dict]]) -> list[tuple[str, list[dict]]]:
+    """(label, docs) in order: shards of one run together, runs that overlap apart."""
+    out: dict[str, list[dict]] = {}
+    for name, doc in runs:
+        ids = {t["nodeid"] for t in doc["tests"]}
+        base, k = name, 1
+        while name in out and ids & {t["nodeid"] for d in out[name] for t in d["tests"]}:
+            k += 1
+            name = f"{base} #{k}"
+        out.setdefault(name, []).append(doc)
+    return list(out.items())
+
+
+def merge(runs: list[tuple[str, dict]]) -> dict:
+    """One document: with one label, the union of its shards' tests as one run has them; with
+    several, every test named by its run ("[label] test"), and the outcomes side by side."""
+    groups = group(runs)
+    docs = [d for _, docs in groups for d in docs]
+    tests, alignment, devices = [], {}, []
+    for name, members in groups:
+        dev = members[0].get("driver") or {"deviceName": "?", "deviceUUID": "?", "driverName": "?", "driverInfo": "?", "apiVersion": "?"}
         devices.append(dev)
-        for t in doc["tests"]:
-            tests.append(dict(t, device=dev.get("deviceUUID"), nodeid=f"[{dev.get('deviceName')} {str(dev.get('deviceUUID'))[:8]}] {t['nodeid']}"))
-    alignment = {}
-    for doc in docs:
-        dev = doc.get("driver") or {}
-        for mtype, hist in doc.get("alignment", {}).items():
-            alignment[f"{dev.get('deviceName', '?')} [{str(dev.get('deviceUUID', '?'))[:8]}] / {mtype}"] = hist
+        for doc in members:
+            for t in doc["tests"]:
+                tests.append(t if len(groups) == 1 else dict(t, run=name, nodeid=f"[{name}] {t['nodeid']}"))
+            for mtype, hist in doc.get("alignment", {}).items():
+                key = mtype if len(groups) == 1 else f"{name} / {mtype}"
+                merged = alignment.setdefault(key, {})
+                for a, n in hist.items():
+                    merged[a] = merged.get(a, 0) + n
+    summary = model.summarise(tests)
+    summary["alignment"] = alignment
     return {
         "schemaVersion": 1,
         "run": {
@@ -53,38 +97,43 @@ def merge(docs: list[dict]) -> dict:
             "start": min(d["run"]["start"] for d in docs),
             "end": max(d["run"]["end"] for d in docs),
             "host": ", ".join(sorted({d["run"]["host"] for d in docs})),
+            "label": groups[0][0] if len(groups) == 1 else None,
             "merged": len(docs),
         },
+        **({"driver": devices[0]} if len(groups) == 1 else {}),
         "devices": devices,
-        **model.summarise(tests),
-        "alignment": alignment,
-        "sideBySide": side_by_side(docs),
+        "runs": [{"label": name, "shards": len(members)} for name, members in groups],
+        **summary,
+        "sideBySide": side_by_side(groups) if len(groups) > 1 else [],
     }
 
 
-def side_by_side(docs: list[dict]) -> list[dict]:
-    """Per test: the outcome on each run (device), in run order."""
-    names = [label(d) for d in docs]
+def side_by_side(groups: list[tuple[str, list[dict]]]) -> list[dict]:
+    """Per test: its outcome in each run, in run order; tests whose outcomes differ first."""
     rows: dict[str, dict] = {}
-    for name, doc in zip(names, docs, strict=True):
-        for t in doc["tests"]:
-            rows.setdefault(t["nodeid"], {"nodeid": t["nodeid"], "outcomes": {}})["outcomes"][name] = t["outcome"]
-    # Tests whose outcomes differ between runs first: that is where drivers part ways.
-    return sorted(rows.values(), key=lambda r: (len(set(r["outcomes"].values())) == 1, r["nodeid"]))
+    for name, docs in groups:
+        for doc in docs:
+            for t in doc["tests"]:
+                rows.setdefault(t["nodeid"], {"nodeid": t["nodeid"], "outcomes": {}})["outcomes"][name] = t["outcome"]
+    n = len(groups)
+    return sorted(rows.values(), key=lambda r: (len(r["outcomes"]) == n and len(set(r["outcomes"].values())) == 1, r["nodeid"]))
 
 
 def diff(old: dict, new: dict) -> dict[str, list]:
+    """Every test that changed, by what changed; the regression kinds (REGRESSIONS) among them."""
     before = {t["nodeid"]: t["outcome"] for t in old["tests"]}
     after = {t["nodeid"]: t["outcome"] for t in new["tests"]}
-    out = {"regressed": [], "fixed": [], "changed": [], "added": [], "removed": []}
+    out = {"fail": [], "new-fail": [], "not-supported": [], "fixed": [], "changed": [], "added": [], "removed": []}
     for nodeid in sorted(set(before) | set(after)):
         a, b = before.get(nodeid), after.get(nodeid)
         if a is None:
-            out["added"].append((nodeid, b))
+            out["new-fail" if b in FAILING else "added"].append((nodeid, f"new: {b}"))
         elif b is None:
             out["removed"].append((nodeid, a))
         elif a not in FAILING and b in FAILING:
-            out["regressed"].append((nodeid, f"{a} -> {b}"))
+            out["fail"].append((nodeid, f"{a} -> {b}"))
+        elif a == "Pass" and b == "NotSupported":
+            out["not-supported"].append((nodeid, f"{a} -> {b}"))
         elif a in FAILING and b not in FAILING:
             out["fixed"].append((nodeid, f"{a} -> {b}"))
         elif a != b:
@@ -94,7 +143,7 @@ def diff(old: dict, new: dict) -> dict[str, list]:
 
 def side_by_side_html(doc: dict) -> str:
     rows = doc.get("sideBySide", [])
-    names = [label({"driver": d}) for d in doc["devices"]]
+    names = [r["label"] for r in doc.get("runs", [])]
     head = "".join(f"<th>{render.E(n)}</th>" for n in names)
     body = "".join(
         f"<tr><td><code>{render.E(r['nodeid'])}</code></td>" + "".join(f"<td>{render._badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names) + "</tr>" for r in rows
@@ -102,37 +151,68 @@ def side_by_side_html(doc: dict) -> str:
     return f"<h2>Side by side ({len(names)} runs)</h2><table><tr><th>test</th>{head}</tr>{body}</table>"
 
 
+def _run_arg(arg: str) -> tuple[str | None, str]:
+    """RUN or RUN=LABEL."""
+    path, sep, name = arg.partition("=")
+    return (name or None) if sep else None, path
+
+
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m reports", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m vkmap_cts.reports", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     m = sub.add_parser("merge", help="merge runs into one report")
-    m.add_argument("runs", nargs="+")
+    m.add_argument("runs", nargs="+", metavar="RUN[=LABEL]")
     m.add_argument("-o", "--out", default="reports/merged", help="output directory (default reports/merged)")
-    d = sub.add_parser("diff", help="regressions and fixes between two runs")
+    d = sub.add_parser("diff", help="regressions and fixes between two runs; exit 1 on a regression")
     d.add_argument("old")
     d.add_argument("new")
+    d.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        choices=sorted(REGRESSIONS),
+        help="do not fail on this kind of regression: " + "; ".join(f"{k}: {v}" for k, v in REGRESSIONS.items()),
+    )
     args = ap.parse_args(argv)
+    try:
+        if args.command == "merge":
+            return _merge(args)
+        return _diff(args)
+    except InputError as e:
+        sys.stderr.write(f"vkmap-cts: error: {e}\n")
+        return 4
 
-    if args.command == "merge":
-        docs = [load(r) for r in args.runs]
-        doc = merge(docs)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "results.json").write_text(json.dumps(doc, indent=1))
-        render.write_all(doc, out)
+
+def _merge(args) -> int:
+    runs = []
+    for arg in args.runs:
+        name, path = _run_arg(arg)
+        doc = load(path)
+        runs.append((name or label(doc), doc))
+    doc = merge(runs)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(doc, indent=1))
+    render.write_all(doc, out)
+    if doc["sideBySide"]:
         page = (out / "report.html").read_text().replace("<h2>Failures", side_by_side_html(doc) + "<h2>Failures", 1)
         (out / "report.html").write_text(page)
-        print(f"merged {len(docs)} runs ({'; '.join(label(d) for d in docs)}): verdict {doc['verdict']}; report in {out}")
-        return 0
+    print(f"merged {len(runs)} results into {len(doc['runs'])} runs ({'; '.join(r['label'] for r in doc['runs'])}): verdict {doc['verdict']}; report in {out}")
+    return 0
 
+
+def _diff(args) -> int:
     old, new = load(args.old), load(args.new)
     result = diff(old, new)
     print(f"diff {label(old)} -> {label(new)}")
-    for key in ("regressed", "fixed", "changed", "added", "removed"):
-        print(f"{key}: {len(result[key])}")
+    for key in result:
+        print(f"{key}: {len(result[key])}" + (" (allowed)" if key in args.allow else ""))
         for nodeid, what in result[key][:200]:
             print(f"  {what:<24} {nodeid}")
-    return 1 if result["regressed"] else 0
+    failing = [k for k in REGRESSIONS if result[k] and k not in args.allow]
+    if failing:
+        print(f"regressions: {', '.join(f'{len(result[k])} {k}' for k in failing)}")
+    return 1 if failing else 0
 
 
 if __name__ == "__main__":

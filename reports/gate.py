@@ -1,18 +1,42 @@
 """The CI gate: a run compared with a per-driver baseline of expected failures.
 
-A baseline is a text file in deqp-runner's spirit, one ``test,Outcome`` line per
-expected non-pass (Fail, Crash, Timeout, Flake, Skip); ``#`` starts a comment.  The
-gate fails only on new failures (a failing outcome the baseline does not expect);
-tests the baseline expects to fail that now pass are listed so the baseline can shrink.
+A baseline is deqp-runner's fails.txt: one ``test,Outcome`` line per expected non-pass
+(Fail, Crash, Timeout, Flake, Skip); ``#`` starts a comment.  The gate fails only on new
+failures (a failing outcome the baseline does not expect); tests the baseline expects to
+fail that now pass are listed so the baseline can shrink.
+
+deqp-runner's skips.txt and flakes.txt are read too (``--skips``, ``--flakes``): one
+regular expression per line, searched in the test ID; ``#`` starts a comment.  A test a
+skip matches is not run (Skip); a failing test a flake matches is a Flake, not a failure.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from vkmap_cts.reports.model import FAILING
 
 EXPECTABLE = FAILING + ("Flake", "Skip")
+
+
+def load_patterns(path: Path) -> list[tuple[int, re.Pattern]]:
+    """(line number, regex) of a deqp-runner skips or flakes file; a ValueError names a bad line."""
+    out = []
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            out.append((n, re.compile(line)))
+        except re.error as e:
+            raise ValueError(f"{path}:{n}: not a regular expression ({e}): {line!r}") from None
+    return out
+
+
+def first_match(patterns: list[tuple[int, re.Pattern]], nodeid: str) -> int | None:
+    """The line of the first pattern found in ``nodeid``, or None."""
+    return next((n for n, p in patterns if p.search(nodeid)), None)
 
 
 def load(path: Path) -> dict[str, str]:

@@ -32,6 +32,9 @@ def pytest_addoption(parser):
     g.addoption("--update-baseline", action="store_true", help="write --baseline FILE from this run")
     g.addoption("--flake-reruns", type=int, default=2, metavar="N", help="re-run a failing test up to N times to tell a Flake from a Fail (default 2)")
     g.addoption("--vk-test-timeout", type=float, default=300.0, metavar="S", help="end a test that runs longer than S seconds as a Timeout (default 300; 0 disables)")
+    g.addoption("--skips", metavar="FILE", help="deqp-runner skips file: tests whose ID a line's regular expression matches are not run (Skip)")
+    g.addoption("--flakes", metavar="FILE", help="deqp-runner flakes file: a failing test whose ID a line's regular expression matches is a Flake, not a failure")
+    g.addoption("--run-label", metavar="NAME", help="the name this run goes by in merge and diff (default: its device, driver and driver version)")
     g.addoption("--vk-run-timeout", type=float, default=0.0, metavar="S", help="end the whole run after S seconds, writing the results so far (default: no bound)")
 
 
@@ -69,11 +72,12 @@ class Watchdog:
                 os._exit(TIMEOUT_EXIT)
 
 
-@pytest.hookimpl(tryfirst=True, specname="pytest_configure")
-def pytest_configure_checks_options_first(config):
-    """Before anything else, in the controller: a bad option of this plugin is one line and exit 4."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """Before anything else (a device probe, a run per device), in the controller: a bad option of
+    this plugin is one line and exit 4."""
     if _is_worker(config) or config.option.help:
-        return
+        return None
     from vkmap_cts.fixtures.plugins.options import fail_setup
     from vkmap_cts.fixtures.vk.errors import BadOption
 
@@ -81,6 +85,7 @@ def pytest_configure_checks_options_first(config):
         _check_options(config)
     except BadOption as err:
         fail_setup(err)
+    return None
 
 
 def _check_options(config) -> None:
@@ -89,18 +94,27 @@ def _check_options(config) -> None:
     for name in ("--vk-test-timeout", "--vk-run-timeout", "--flake-reruns"):
         if config.getoption(name) < 0:
             raise BadOption(f"{name} {config.getoption(name):g}: must be 0 or more")
+    from vkmap_cts.reports import gate
+
     baseline = config.getoption("--baseline")
     if config.getoption("--update-baseline") and not baseline:
         raise BadOption("--update-baseline needs --baseline FILE")
     if baseline and not config.getoption("--update-baseline"):
-        from vkmap_cts.reports import gate
-
         if not Path(baseline).is_file():
             raise BadOption(f"--baseline {baseline}: no such file (write one with --update-baseline)")
         try:
             gate.load(Path(baseline))
         except (ValueError, OSError, UnicodeDecodeError) as e:
             raise BadOption(f"--baseline {e}") from None
+    for name in ("--skips", "--flakes"):
+        path = config.getoption(name)
+        if path:
+            if not Path(path).is_file():
+                raise BadOption(f"{name} {path}: no such file")
+            try:
+                patterns(config, name)
+            except (ValueError, OSError, UnicodeDecodeError) as e:
+                raise BadOption(f"{name} {e}") from None
     if config.option.collectonly:
         return
     report_dir = Path(config.getoption("--report-dir"))
@@ -123,6 +137,30 @@ def pytest_configure(config):
 
         config._vk_results = ResultsWriter(config)
         config.pluginmanager.register(config._vk_results, "vkmap-results")
+
+
+def patterns(config, name: str) -> list:
+    """The regular expressions of --skips or --flakes (read once per process), or []."""
+    from vkmap_cts.reports import gate
+
+    key = "_vk_patterns" + name
+    if not hasattr(config, key):
+        path = config.getoption(name)
+        setattr(config, key, gate.load_patterns(Path(path)) if path else [])
+    return getattr(config, key)
+
+
+def pytest_collection_modifyitems(config, items):
+    """--skips FILE: a test a line matches is not run, and is reported as Skip with the line."""
+    from vkmap_cts.reports import gate
+
+    skips = patterns(config, "--skips")
+    if not skips:
+        return
+    for item in items:
+        line = gate.first_match(skips, item.nodeid)
+        if line is not None:
+            item.add_marker(pytest.mark.skip(reason=f"--skips {config.getoption('--skips')}:{line}"))
 
 
 # -- flakes: a failing test is re-run, and the attempts are recorded -----------------------------
@@ -298,8 +336,10 @@ def pytest_sessionfinish(session, exitstatus):
     writer.write(exitstatus)
     baseline = config.getoption("--baseline")
     if not baseline:
-        if exitstatus == 0 and writer.doc["verdict"] == "Fail":
-            session.exitstatus = 1  # a Crash or Timeout the worker-level status did not count
+        if exitstatus in (0, 1):
+            # The verdict decides: a Crash or Timeout the worker-level status did not count fails the
+            # run, and a failure --flakes names as a known flake does not.
+            session.exitstatus = 1 if writer.doc["verdict"] == "Fail" else 0
         return
     from vkmap_cts.reports import gate
 

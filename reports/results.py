@@ -101,8 +101,16 @@ class ResultsWriter:
 
     def build(self, exitstatus: int) -> dict:
         from vkmap_cts.fixtures.rules import catalogue
+        from vkmap_cts.reports import gate
+        from vkmap_cts.reports.plugin import patterns
 
         tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
+        flakes = patterns(self.config, "--flakes")
+        for rec in tests:
+            line = gate.first_match(flakes, rec["nodeid"]) if rec["outcome"] in model.FAILING else None
+            if line is not None:
+                rec["details"] = f"{rec['outcome']}, a known flake (--flakes {self.config.getoption('--flakes')}:{line}): {rec['details'] or ''}"
+                rec["outcome"] = "Flake"
         from hypothesis import settings
 
         current = settings()
@@ -121,6 +129,8 @@ class ResultsWriter:
                 "platform": platform.platform(),
                 "python": platform.python_version(),
                 "exitStatus": int(exitstatus),
+                "label": self.config.getoption("--run-label") or None,
+                "shard": self.config.getoption("--shard") or None,
             },
             "driver": self.identity,
             **model.summarise(tests),

@@ -173,28 +173,103 @@ def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
     assert "0 new failures" in proc.stdout
 
 
-def test_merge_puts_devices_side_by_side_and_diff_finds_regressions_and_fixes(tmp_path):
-    from vkmap_cts.reports.__main__ import diff, main, merge
+def _label(doc):
+    from vkmap_cts.reports.__main__ import label
+
+    return (label(doc), doc)
+
+
+def test_merge_puts_devices_side_by_side(tmp_path):
+    """Two devices merge into two columns, tests named by their run, unique in every output; two GPUs of one model stay apart."""
+    from vkmap_cts.reports.__main__ import merge
 
     a = _doc([_t("t1", "Pass"), _t("t2", "Fail"), _t("t3", "Pass")], {"deviceName": "GPU A", "driverName": "d", "driverInfo": "1", "apiVersion": "1.4", "deviceUUID": "aa"})
     b = _doc([_t("t1", "Crash"), _t("t2", "Pass"), _t("t4", "Pass")], {"deviceName": "GPU B", "driverName": "d", "driverInfo": "2", "apiVersion": "1.4", "deviceUUID": "bb"})
-    merged = merge([a, b])
+    merged = merge([_label(a), _label(b)])
     jsonschema.validate(merged, SCHEMA)
     assert [d["deviceName"] for d in merged["devices"]] == ["GPU A", "GPU B"]
     assert {r["nodeid"]: r["outcomes"] for r in merged["sideBySide"]}["t1"] == {"GPU A [aa] / d 1": "Pass", "GPU B [bb] / d 2": "Crash"}
-    twins = merge([_doc([_t("t", "Pass")], dict(a["driver"], deviceUUID="11" * 16)), _doc([_t("t", "Fail")], dict(a["driver"], deviceUUID="22" * 16))])
+    names = [t["nodeid"] for t in merged["tests"]]
+    assert len(names) == len(set(names)) == 6
+    assert len(set(render.deqp_csv(merged["tests"]).splitlines())) == 6
+    twins = merge([_label(_doc([_t("t", "Pass")], dict(a["driver"], deviceUUID="11" * 16))), _label(_doc([_t("t", "Fail")], dict(a["driver"], deviceUUID="22" * 16)))])
     assert len(twins["sideBySide"][0]["outcomes"]) == 2, "two GPUs of one model keep a column each"
     assert merged["verdict"] == "Fail"
-    result = diff(a, b)
-    assert result["regressed"] == [("t1", "Pass -> Crash")] and result["fixed"] == [("t2", "Fail -> Pass")]
-    assert result["added"] == [("t4", "Pass")] and result["removed"] == [("t3", "Pass")]
-    for name, doc in (("a", a), ("b", b)):
+
+
+def test_merge_keeps_two_runs_on_one_device_apart():
+    """Two runs of one driver on one device (two builds): a column each, by the labels given or numbered, and every difference shows."""
+    from vkmap_cts.reports.__main__ import merge
+
+    old = _doc([_t("t1", "Pass"), _t("t2", "Pass")])
+    new = _doc([_t("t1", "Fail"), _t("t2", "Pass")])
+    given = merge([("build-41", old), ("build-42", new)])
+    assert [r["label"] for r in given["runs"]] == ["build-41", "build-42"]
+    assert given["sideBySide"][0] == {"nodeid": "t1", "outcomes": {"build-41": "Pass", "build-42": "Fail"}}
+    numbered = merge([_label(old), _label(new)])
+    first = numbered["runs"][0]["label"]
+    assert [r["label"] for r in numbered["runs"]] == [first, f"{first} #2"]
+    assert sum(len(set(r["outcomes"].values())) > 1 for r in numbered["sideBySide"]) == 1
+
+
+def test_merged_shards_are_the_whole_run():
+    """Shards of one run (disjoint tests, one label) merge into one run: the same tests, counts and verdict, names unprefixed."""
+    from vkmap_cts.reports.__main__ import merge
+
+    whole = [_t("a", "Pass"), _t("b", "Fail"), _t("c", "NotSupported"), _t("d", "Pass")]
+    merged = merge([_label(_doc(whole[0::2])), _label(_doc(whole[1::2]))])
+    jsonschema.validate(merged, SCHEMA)
+    assert len(merged["runs"]) == 1 and merged["runs"][0]["shards"] == 2
+    assert merged["counts"] == model.counts(whole) and merged["verdict"] == model.verdict(whole) == "Fail"
+    assert sorted(t["nodeid"] for t in merged["tests"]) == ["a", "b", "c", "d"] and not merged["sideBySide"]
+
+
+def test_diff_exits_nonzero_on_every_kind_of_regression_unless_allowed(tmp_path):
+    """A new failure of an old test, a failure of a new test and Pass falling to NotSupported each fail the diff; --allow turns a kind off."""
+    from vkmap_cts.reports.__main__ import diff, main
+
+    old = _doc([_t("t1", "Pass"), _t("t2", "Fail"), _t("t3", "Pass"), _t("t5", "Pass")])
+    new = _doc([_t("t1", "Crash"), _t("t2", "Pass"), _t("t4", "Timeout"), _t("t5", "NotSupported"), _t("t6", "Pass")])
+    result = diff(old, new)
+    assert result["fail"] == [("t1", "Pass -> Crash")] and result["fixed"] == [("t2", "Fail -> Pass")]
+    assert result["new-fail"] == [("t4", "new: Timeout")] and result["not-supported"] == [("t5", "Pass -> NotSupported")]
+    assert result["added"] == [("t6", "new: Pass")] and result["removed"] == [("t3", "Pass")]
+    cases = {
+        "fail": (_doc([_t("t", "Pass")]), _doc([_t("t", "Fail")])),
+        "new-fail": (_doc([]), _doc([_t("t", "Crash")])),
+        "not-supported": (_doc([_t("t", "Pass")]), _doc([_t("t", "NotSupported")])),
+    }
+    for kind, (a, b) in cases.items():
+        pa, pb = tmp_path / f"{kind}-old.json", tmp_path / f"{kind}-new.json"
+        pa.write_text(json.dumps(a))
+        pb.write_text(json.dumps(b))
+        assert main(["diff", str(pa), str(pb)]) == 1, kind
+        assert main(["diff", str(pa), str(pb), "--allow", kind]) == 0, kind
+    assert main(["diff", str(pa), str(pa)]) == 0
+
+
+def test_merge_and_diff_of_unreadable_input_is_one_line_and_exit_4(tmp_path, capsys):
+    """A file that is not JSON, or not a results.json, or a missing run: one line, exit 4, no traceback."""
+    from vkmap_cts.reports.__main__ import main
+
+    (tmp_path / "junk.json").write_text("not json")
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    for args in (["merge", str(tmp_path / "junk.json")], ["merge", str(tmp_path / "other.json")], ["diff", str(tmp_path / "none"), str(tmp_path / "junk.json")]):
+        assert main(args) == 4, args
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("vkmap-cts: error: "), err
+
+
+def test_merge_writes_a_side_by_side_report(tmp_path):
+    """merge on report directories writes results.json and a report.html with both runs side by side."""
+    from vkmap_cts.reports.__main__ import main
+
+    for name, outcome in (("a", "Pass"), ("b", "Fail")):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "results.json").write_text(json.dumps(doc))
-    assert main(["merge", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "m")]) == 0
+        (tmp_path / name / "results.json").write_text(json.dumps(_doc([_t("t1", outcome)])))
+    assert main(["merge", f"{tmp_path / 'a'}=old", f"{tmp_path / 'b'}=new", "-o", str(tmp_path / "m")]) == 0
     page = (tmp_path / "m" / "report.html").read_text()
-    assert "Side by side (2 runs)" in page and "GPU A" in page and "GPU B" in page
-    assert main(["diff", str(tmp_path / "a"), str(tmp_path / "b")]) == 1  # a regression: non-zero
+    assert "Side by side (2 runs)" in page and ">old<" in page and ">new<" in page
 
 
 def test_crash_rerun_forwards_driver_options_in_both_forms():
@@ -212,3 +287,15 @@ def test_reproducer_is_extracted_from_pytest_prefixed_lines():
     r = model.reproducer(text)
     assert "entry='vkMapMemory2'" in r["example"] and r["example"].endswith(")")
     assert r["reproduce"] == "@reproduce_failure('6.168.3', b'AEEBQQBBAg==')"
+
+
+def test_deqp_runner_skips_and_flakes_files(tmp_path):
+    """--skips: a matching test is not run and is a Skip; --flakes: a matching failure is a Flake; the gate passes on neither."""
+    (tmp_path / "skips.txt").write_text("# deqp-runner skips\n\ntest_driver_call_that_hangs$\n")
+    (tmp_path / "flakes.txt").write_text("test_failing_driver  # known to flake\n")
+    proc, _, doc = _run_doubles(tmp_path, "-k", "hangs or failing or neighbour", f"--skips={tmp_path / 'skips.txt'}", f"--flakes={tmp_path / 'flakes.txt'}")
+    by = {t["nodeid"].rsplit("::", 1)[1]: t for t in doc["tests"]}
+    assert by["test_driver_call_that_hangs"]["outcome"] == "Skip" and "skips.txt:3" in by["test_driver_call_that_hangs"]["details"]
+    assert by["test_failing_driver"]["outcome"] == "Flake" and "flakes.txt:1" in by["test_failing_driver"]["details"]
+    assert by["test_passing_neighbour"]["outcome"] == "Pass"
+    assert doc["verdict"] == "Pass" and proc.returncode == 0, proc.stdout[-3000:]

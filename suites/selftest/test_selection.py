@@ -81,6 +81,17 @@ def _run(*args, env=None):
         (["--vk-test-timeout", "-1"], None, 4, "--vk-test-timeout -1: must be 0 or more"),
         (["--vk-run-timeout", "-5"], None, 4, "--vk-run-timeout -5: must be 0 or more"),
         (["--flake-reruns", "-1"], None, 4, "--flake-reruns -1: must be 0 or more"),
+        (["--shard", "3/2"], None, 4, "--shard 3/2: expected I/N"),
+        (["--vuid", "NO-SUCH-RULE"], None, 4, "--vuid 'NO-SUCH-RULE': no rule or guarantee"),
+        (["--rules-json=/nonexistent/rules.json", "--collect-only"], None, 4, "--rules-json /nonexistent/rules.json: its directory does not exist"),
+        (["--skips=/nonexistent/skips.txt"], None, 4, "--skips /nonexistent/skips.txt: no such file"),
+        (["--flakes=suites/selftest/doubles/bad-regex.txt"], None, 4, "not a regular expression"),
+        (["--hypothesis-profile", "fast"], None, 4, "--hypothesis-profile fast: not a profile of the suite"),
+        ([], {"HYPOTHESIS_PROFILE": "fast"}, 4, "HYPOTHESIS_PROFILE=fast: not a profile of the suite"),
+        ([], {"VK_DRIVER_FILES": "/nonexistent/icd.json"}, 4, "VK_DRIVER_FILES=/nonexistent/icd.json: no such file"),
+        ([], {"VK_ICD_FILENAMES": "/nonexistent/icd.json"}, 4, "VK_ICD_FILENAMES=/nonexistent/icd.json: no such file"),
+        ([], {"VKMAP_CTS_API_VERSION": "1.3"}, 4, "VKMAP_CTS_API_VERSION=1.3: not an apiVersion number"),
+        (["--vk-device", "all", "--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
     ],
 )
 def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
