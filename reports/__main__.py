@@ -163,6 +163,8 @@ def main(argv: list[str]) -> int:
     m = sub.add_parser("merge", help="merge runs into one report")
     m.add_argument("runs", nargs="+", metavar="RUN[=LABEL]")
     m.add_argument("-o", "--out", default="reports/merged", help="output directory (default reports/merged)")
+    m.add_argument("--gate", action="store_true", help="exit 1 when the merged run fails (a failure the --baseline does not expect)")
+    m.add_argument("--baseline", metavar="FILE", help="with --gate: the driver's expected failures (deqp-runner's fails.txt)")
     d = sub.add_parser("diff", help="regressions and fixes between two runs; exit 1 on a regression")
     d.add_argument("old")
     d.add_argument("new")
@@ -198,7 +200,18 @@ def _merge(args) -> int:
         page = (out / "report.html").read_text().replace("<h2>Failures", side_by_side_html(doc) + "<h2>Failures", 1)
         (out / "report.html").write_text(page)
     print(f"merged {len(runs)} results into {len(doc['runs'])} runs ({'; '.join(r['label'] for r in doc['runs'])}): verdict {doc['verdict']}; report in {out}")
-    return 0
+    if not args.gate:
+        return 0
+    from vkmap_cts.reports import gate
+
+    try:
+        expected = gate.load(Path(args.baseline)) if args.baseline else {}
+    except (OSError, ValueError) as e:
+        raise InputError(f"--baseline {e}") from None
+    new = gate.compare(doc["tests"], expected)["new_failures"]
+    for nodeid, outcome in new:
+        print(f"  NEW {outcome}: {nodeid}")
+    return 1 if new else 0
 
 
 def _diff(args) -> int:

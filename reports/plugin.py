@@ -137,6 +137,9 @@ def pytest_configure(config):
 
         config._vk_results = ResultsWriter(config)
         config.pluginmanager.register(config._vk_results, "vkmap-results")
+        from vkmap_cts.reports.progress import Progress
+
+        config.pluginmanager.register(Progress(config), "vkmap-progress")
 
 
 def patterns(config, name: str) -> list:

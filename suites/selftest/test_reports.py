@@ -299,3 +299,20 @@ def test_deqp_runner_skips_and_flakes_files(tmp_path):
     assert by["test_failing_driver"]["outcome"] == "Flake" and "flakes.txt:1" in by["test_failing_driver"]["details"]
     assert by["test_passing_neighbour"]["outcome"] == "Pass"
     assert doc["verdict"] == "Pass" and proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_progress_line_estimates_the_time_left():
+    """The progress line: tests done of all, time spent, and the mean time per test times the tests to go."""
+    from vkmap_cts.reports.progress import line
+
+    assert line(120, 480, 90.0) == "vkmap-cts: progress 120/480 tests in 1m30s, about 4m30s left"
+    assert line(1, 3, 3700.0) == "vkmap-cts: progress 1/3 tests in 1h01m, about 2h03m left"
+
+
+def test_last_failed_reruns_only_the_failures(tmp_path):
+    """--lf after a red run runs only its failures (the cache provider is on; its folder is the ignored .pytest_cache)."""
+    cache = f"cache_dir={tmp_path / 'cache'}"
+    proc, _, doc = _run_doubles(tmp_path / "first", "-p", "cacheprovider", "-o", cache, "-k", "failing or neighbour")
+    assert {t["outcome"] for t in doc["tests"]} == {"Pass", "Fail"}
+    proc, _, doc = _run_doubles(tmp_path / "again", "-p", "cacheprovider", "-o", cache, "-k", "failing or neighbour", "--lf")
+    assert [t["nodeid"].rsplit("::", 1)[1] for t in doc["tests"]] == ["test_failing_driver"], proc.stdout[-2000:]
