@@ -46,5 +46,6 @@ class Progress:
             self.last = now
             tr = self.config.pluginmanager.get_plugin("terminalreporter")
             if tr is not None:
-                tr.ensure_newline()
+                if not getattr(tr, "currentfspath", None):
+                    tr.write("\n")  # under xdist the progress dots leave the line open
                 tr.write_line(line(len(self.done), self.total, now - self.started))
