@@ -61,14 +61,32 @@ def junit(doc: dict) -> str:
             for vuid in t.get(key, []):
                 ET.SubElement(tp, "property", name=key, value=vuid)
         if t["outcome"] in ("Fail", "Timeout"):
-            ET.SubElement(case, "failure", message=t["outcome"]).text = t.get("details") or ""
+            ET.SubElement(case, "failure", message=lead(t)).text = with_sentence(t)
         elif t["outcome"] == "Crash":
-            ET.SubElement(case, "error", message="Crash").text = t.get("details") or ""
+            ET.SubElement(case, "error", message=lead(t)).text = with_sentence(t)
         elif t["outcome"] in ("NotSupported", "Skip"):
             ET.SubElement(case, "skipped", message=(t.get("details") or t["outcome"])[:500])
         elif t["outcome"] == "Flake":
             ET.SubElement(tp, "property", name="flake_attempts", value=",".join(t.get("attempts", [])))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def lead(t: dict) -> str:
+    """One line for a failing test: its outcome and its check's message (the rule, expected, observed)."""
+    if t.get("message"):
+        return f"{t['outcome']}: {t['message']}"
+    if t["outcome"] == "Timeout":
+        return "Timeout: " + ((t.get("details") or "").strip().splitlines() or ["the test ran past its time"])[0][:300]
+    if t["outcome"] == "Crash":
+        return "Crash: " + ((t.get("details") or "").strip().splitlines() or ["the process running it died"])[0][:300]
+    last = [x for x in (t.get("details") or "").splitlines() if x.startswith("E ")]
+    return f"{t['outcome']}: {last[0][1:].strip()[:300]}" if last else t["outcome"]
+
+
+def with_sentence(t: dict) -> str:
+    """The failure's text, led by the sentence of the specification its check enforces."""
+    head = f'{t["rule"]}: "{t["sentence"]}" ({t["source"]})\n\n' if t.get("sentence") else ""
+    return head + (t.get("details") or "")
 
 
 def _devices(doc: dict) -> list[dict]:
@@ -84,13 +102,16 @@ def summary_md(doc: dict) -> str:
     lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
     failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
     if failing:
-        lines += ["", "### Failures", ""] + [
-            f"- `{_md(t['nodeid'])}`: {t['outcome']}" + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else "") for t in failing[:50]
-        ]
+        lines += ["", "### Failures", ""]
+        for t in failing[:50]:
+            lines.append(f"- `{_md(t['nodeid'])}`: {_md(lead(t))}" + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else ""))
+            if t.get("sentence"):
+                lines.append(f"  - spec: “{_md(t['sentence'])}” ({_md(t['source'])})")
     matrix = doc.get("vuidMatrix", [])
     if matrix:
-        both = sum(1 for r in matrix if all(r[s]["outcome"] not in ("NotRun",) for s in ("valid", "invalid") if s in r["sides"]))
-        lines += ["", f"VUIDs: {len(matrix)} catalogued, {both} exercised on every side they have."]
+        ran = ("Pass", "Fail", "Crash", "Timeout", "Flake")
+        every = sum(1 for r in matrix if all(r[s]["outcome"] in ran for s in ("valid", "invalid") if s in r["sides"]))
+        lines += ["", f"VUIDs: {len(matrix)} catalogued, {every} exercised on every side they have (a side counts only where a test of it ran)."]
     return "\n".join(lines) + "\n"
 
 
@@ -146,13 +167,22 @@ def report_html(doc: dict) -> str:
     for t in failing:
         r = t.get("reproducer", {})
         parts.append(f"<h3>{_badge(t['outcome'])} <code>{E(t['nodeid'])}</code></h3>")
+        parts.append(f"<p><b>{E(lead(t))}</b></p>")
+        if t.get("sentence"):
+            parts.append(f"<blockquote>{E(t['sentence'])}<br><span class=muted>{E(t['source'])}</span></blockquote>")
         if r.get("example"):
             parts.append(f"<p>Falsifying example:</p><pre>{E(r['example'])}</pre>")
         if r.get("reproduce"):
             parts.append(f"<p>Reproduce with <code>{E(r['reproduce'])}</code></p>")
         if t.get("crash_input", {}).get("last_call"):
             parts.append(f"<p>The call that crashed (re-run alone, last call made):</p><pre>{E(t['crash_input']['last_call'])}</pre>")
-        parts.append(f"<pre>{E((t.get('details') or '')[-3000:])}</pre>")
+        parts.append(f"<details><summary>traceback</summary><pre>{E((t.get('details') or '')[-3000:])}</pre></details>")
+
+    parts.append(f"<h2>Every test ({len(tests)})</h2><table><tr><th>test</th><th>outcome</th><th>reason</th></tr>")
+    for t in tests:
+        reason = t.get("details") if t["outcome"] in ("NotSupported", "Skip") else (lead(t) if t["outcome"] != "Pass" else "")
+        parts.append(f"<tr><td><code>{E(t['nodeid'])}</code></td><td>{_badge(t['outcome'])}</td><td>{E(str(reason or '')[:300])}</td></tr>")
+    parts.append("</table>")
 
     matrix = doc.get("vuidMatrix", [])
     parts.append(f"<h2>VUID matrix ({len(matrix)} rules)</h2><table><tr><th>VUID</th><th>rule</th><th>valid side</th><th>invalid side</th></tr>")

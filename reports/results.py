@@ -44,6 +44,16 @@ def _reason(report) -> str | None:
     return str(report.longrepr)[-8000:] if report.longrepr else None
 
 
+def _name_the_rule(rec: dict) -> None:
+    """The rule a failure broke, its check's one-line message and the sentence it enforces."""
+    from vkmap_cts.fixtures.rules.catalogue import failed_rule, sentence_of
+
+    found = failed_rule(rec.get("details") or "")
+    if found:
+        rec["rule"], rec["message"] = found[0], found[1][:500]
+        rec["sentence"], rec["source"] = sentence_of(found[0])
+
+
 def suite_version() -> str:
     """The checkout's pyproject.toml version, or the installed package's."""
     if (ROOT / "pyproject.toml").is_file():
@@ -92,6 +102,8 @@ class ResultsWriter:
             rec["outcome"] = outcome
             rec["details"] = _reason(report)
             rec["phase"] = report.when
+            if outcome in model.FAILING:
+                _name_the_rule(rec)
             repro = model.reproducer(str(report.longrepr or ""))
             if repro:
                 rec["reproducer"] = repro

@@ -413,3 +413,139 @@ def test_non_coherent_memory_is_judged_through_flush_and_invalidate(device, muta
             _check_fails_with("host writes, as the device copied them", device_and_host_agree, mem, other, transfers, "vkMapMemory2KHR", 4096, 4096, 10, True)
         finally:
             transfers.release_buffers()
+
+
+class PlacedEmulation:
+    """Placed maps and reserving unmaps on a driver without VK_EXT_map_memory_placed: a placed map
+    takes the driver's ordinary mapping, copies the memory into an anonymous mapping laid over the
+    caller's reservation at pPlacedAddress, and hands that out; an unmap copies it back.  What a
+    RESERVE unmap does is the double's bug, or not:
+
+        None           keeps the range reserved (PROT_NONE) and returns VK_SUCCESS
+        "correctly"    declines: VK_ERROR_MEMORY_MAP_FAILED, the memory still mapped (as the spec allows)
+        "but unmaps"   returns VK_ERROR_MEMORY_MAP_FAILED, yet unmaps and releases the range
+        "other code"   unmaps, keeps the range, and returns VK_ERROR_UNKNOWN
+    """
+
+    def __init__(self, real: dict, decline: str | None):
+        from vkmap_cts.fixtures.vk import address_space
+
+        self.real, self.decline, self.libc = real, decline, address_space._libc
+        self.placed = {}  # memory handle -> (driver's pointer, placed address, size)
+
+    def _fixed(self, address: int, size: int, prot: int) -> None:
+        import mmap
+
+        p = self.libc.mmap(address, size, prot, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10 | 0x4000, -1, 0)  # MAP_FIXED | MAP_NORESERVE
+        assert p == address, "the double could not lay a mapping over the reservation"
+
+    def map2(self, entry):
+        def placed_map(device, info, pp):
+            if not info.flags & abi.VK_MEMORY_MAP_PLACED_BIT_EXT:
+                return self.real[entry](device, info, pp)
+            address = int(ffi.cast("uintptr_t", ffi.cast("VkMemoryMapPlacedInfoEXT*", info.pNext).pPlacedAddress))
+            flags, chain = info.flags, info.pNext
+            info.flags, info.pNext = 0, ffi.NULL
+            try:
+                result = self.real[entry](device, info, pp)
+            finally:
+                info.flags, info.pNext = flags, chain
+            if result == 0:
+                size = _mapped_size(info)
+                self._fixed(address, size, 0x3)  # PROT_READ | PROT_WRITE
+                ffi.memmove(ffi.cast("uint8_t*", address), ffi.cast("uint8_t*", pp[0]), size)
+                self.placed[_handle(info.memory)] = (_ptr(pp), address, size)
+                _set(pp, address)
+            return result
+
+        return placed_map
+
+    def unmap2(self, entry):
+        def unmap(device, info):
+            key = _handle(info.memory)
+            if key not in self.placed:
+                return self.real[entry](device, info)
+            reserve = info.flags & abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
+            if reserve and self.decline == "correctly":
+                return abi.VK_ERROR_MEMORY_MAP_FAILED
+            ptr, address, size = self.placed.pop(key)
+            ffi.memmove(ffi.cast("uint8_t*", ptr), ffi.cast("uint8_t*", address), size)
+            if reserve and self.decline == "but unmaps":
+                self.libc.munmap(address, size)
+            else:
+                self._fixed(address, size, 0)  # PROT_NONE: reserved again
+            flags, info.flags = info.flags, 0
+            try:
+                result = self.real[entry](device, info)
+            finally:
+                info.flags = flags
+            if reserve and self.decline == "but unmaps":
+                return abi.VK_ERROR_MEMORY_MAP_FAILED
+            if reserve and self.decline == "other code":
+                return -13  # VK_ERROR_UNKNOWN
+            return result
+
+        return unmap
+
+    def entries(self) -> dict:
+        out = {}
+        for m, u in (("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")):
+            if m in self.real:
+                out[m], out[u] = self.map2(m), self.unmap2(u)
+        return out
+
+
+@pytest.fixture
+def emulated_placed(device, mutate):
+    """``device`` as if it had VK_EXT_map_memory_placed (memoryMapPlaced, memoryUnmapReserve, 4096) for one test:
+    returns a function that installs a PlacedEmulation with the given RESERVE behaviour."""
+    from vkmap_cts.fixtures.vk.instance import PlacedMapSupport
+
+    saved = device.state.placed
+    device.state.placed = PlacedMapSupport(True, False, True, 4096)
+
+    def install(decline):
+        mutate(**PlacedEmulation(dict(device.driver.pfn), decline).entries())
+
+    yield install
+    device.state.placed = saved
+
+
+def _reserve_unmap(device, host_visible_types, entry, seed=5):
+    from vkmap_cts.fixtures.judge.properties import placed_map, reserve_unmap_keeps_its_promise
+    from vkmap_cts.fixtures.vk.address_space import reserved
+
+    mem = device.allocate(host_visible_types[0], 2 * 4096)
+    other = device.allocate(host_visible_types[0], 2 * 4096)
+    try:
+        with reserved(2 * 4096, 4096) as address:
+            assert placed_map(mem, address) is not None
+            try:
+                return reserve_unmap_keeps_its_promise(mem, entry, other, seed)
+            finally:
+                if mem.mapping is not None:
+                    mem.unmap2()
+    finally:
+        device.free(mem)
+        device.free(other)
+
+
+@pytest.mark.parametrize("decline, outcome", [(None, "reserved"), ("correctly", "declined")])
+@pytest.mark.parametrize("entry", ["vkUnmapMemory2KHR", "vkUnmapMemory2"])
+def test_a_reserving_unmap_that_keeps_or_declines_as_the_spec_allows_passes(device, emulated_placed, host_visible_types, entry, decline, outcome):
+    """A driver that keeps the range reserved, or declines and leaves the memory mapped with its bytes, passes the RESERVE check."""
+    from vkmap_cts.fixtures.rules.coverage import require_entry
+
+    require_entry(device, entry)
+    emulated_placed(decline)
+    assert _reserve_unmap(device, host_visible_types, entry) == outcome
+
+
+@pytest.mark.parametrize("decline, match", [("but unmaps", "no longer mapped"), ("other code", "returned VK_ERROR_UNKNOWN")])
+def test_a_reserving_unmap_that_declines_and_unmaps_or_returns_another_code_fails(device, emulated_placed, host_visible_types, decline, match):
+    """A driver that says it declined yet unmapped, or that fails with a code the spec does not give, fails the RESERVE check."""
+    from vkmap_cts.fixtures.rules.return_codes import under_pressure
+
+    emulated_placed(decline)
+    with under_pressure("a test double whose unmap returns a code the check must reject"), pytest.raises(AssertionError, match=f"^GUARANTEE-unmap-reserve: .*{match}"):
+        _reserve_unmap(device, host_visible_types, "vkUnmapMemory2KHR")

@@ -123,7 +123,7 @@ def _run_doubles(tmp_path, *extra):
 
 @pytest.fixture(scope="module")
 def doubles_run(tmp_path_factory):
-    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash")
+    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned")
 
 
 def test_a_crash_while_devices_are_destroyed_is_reported_against_the_last_test(tmp_path):
@@ -316,3 +316,30 @@ def test_last_failed_reruns_only_the_failures(tmp_path):
     assert {t["outcome"] for t in doc["tests"]} == {"Pass", "Fail"}
     proc, _, doc = _run_doubles(tmp_path / "again", "-p", "cacheprovider", "-o", cache, "-k", "failing or neighbour", "--lf")
     assert [t["nodeid"].rsplit("::", 1)[1] for t in doc["tests"]] == ["test_failing_driver"], proc.stdout[-2000:]
+
+
+def test_a_failure_shows_the_sentence_it_enforces_everywhere(tmp_path):
+    """A failing check is named by its rule and the specification's sentence in the terminal, results.json, JUnit, summary.md and report.html."""
+    proc, _, doc = _run_doubles(tmp_path, "-k", "misaligned", "--flake-reruns=0")
+    sentence = "The value of the returned pointer minus offset must be aligned to VkPhysicalDeviceLimits::minMemoryMapAlignment."
+    assert "specification" in proc.stdout and sentence in proc.stdout, proc.stdout[-3000:]
+    (t,) = doc["tests"]
+    assert t["outcome"] == "Fail" and t["rule"] == "GUARANTEE-map-alignment" and t["sentence"] == sentence
+    assert t["message"].startswith("GUARANTEE-map-alignment: ") and "minMemoryMapAlignment" in t["message"]
+    out = tmp_path / "out"
+    assert 'message="Fail: GUARANTEE-map-alignment: ' in (out / "junit.xml").read_text()
+    assert sentence in (out / "summary.md").read_text()
+    page = (out / "report.html").read_text()
+    assert f"<blockquote>{sentence}" in page and "<details><summary>traceback</summary>" in page
+    assert "<b>Fail: GUARANTEE-map-alignment: " in page
+
+
+def test_every_rule_quotes_its_sentence():
+    """Every catalogued rule and every guarantee has the sentence it enforces and its source; one without is caught."""
+    from vkmap_cts.fixtures.rules import catalogue
+    from vkmap_cts.fixtures.rules.guarantees import GUARANTEES, Guarantee
+
+    assert catalogue.rules_without_sentence(catalogue.entries(), GUARANTEES) == []
+    bad = [{"vuid": "VUID-X-y-1", "sentence": "", "source": "s"}]
+    assert catalogue.rules_without_sentence(bad, {"GUARANTEE-g": Guarantee("s", "", "src")}) == ["VUID-X-y-1", "GUARANTEE-g"]
+    assert all(" must " in e["sentence"] or e["sentence"].startswith("The sType") for e in catalogue.entries()), "a valid-usage sentence says must"

@@ -115,3 +115,11 @@ def test_reported_result_counts_are_the_calls_made(pytester, monkeypatch):
     result.assert_outcomes(passed=1)
     (test,) = json.loads((pytester.path / "out" / "results.json").read_text())["tests"]
     assert test["vkresults"] == {"vkMapMemory2KHR:VK_SUCCESS": 7, "vkUnmapMemory2KHR:VK_SUCCESS": 7}, test["vkresults"]
+
+
+@pytest.mark.parametrize("entry, flags", [("vkMapMemory2KHR", 0x1), ("vkMapMemory2", 0x1), ("vkUnmapMemory2KHR", 0x1), ("vkUnmapMemory2", 0x1)])
+def test_a_call_the_spec_lets_fail_may_fail_with_its_code_only(entry, flags):
+    """A placed map or a RESERVE unmap may return VK_ERROR_MEMORY_MAP_FAILED under no pressure; without the flag, or with another code, it fails."""
+    assert judge(entry, CODES["VK_ERROR_MEMORY_MAP_FAILED"], None, flags) == (None, None)
+    assert "under no resource pressure" in judge(entry, CODES["VK_ERROR_MEMORY_MAP_FAILED"], None, 0)[0]
+    assert judge(entry, CODES["VK_ERROR_UNKNOWN"], None, flags)[0]

@@ -40,3 +40,27 @@ def test_failing_driver():
 def test_zz_last_test_before_a_teardown_crash(request):
     """Passes; the session fixture below crashes after it, when the worker tears down."""
     request.getfixturevalue("crash_at_session_teardown")
+
+
+def test_driver_with_a_misaligned_pointer(device, memory_pool, host_visible_types):
+    """vkMapMemory2KHR returns the driver's pointer moved by 8 bytes: the alignment check fails."""
+    from vkmap_cts.fixtures.judge.oracles import assert_aligned
+    from vkmap_cts.fixtures.vk.abi import ffi
+
+    real = device.driver.pfn["vkMapMemory2KHR"]
+
+    def misaligned(dev, info, pp):
+        result = real(dev, info, pp)
+        pp[0] = ffi.cast("void*", int(ffi.cast("uintptr_t", pp[0])) + 8)
+        return result
+
+    device.driver.pfn["vkMapMemory2KHR"] = misaligned
+    try:
+        with memory_pool.lease(host_visible_types[0], 4096) as mem:
+            result = mem.map2()
+            try:
+                assert_aligned(result, device.limits_alignment)
+            finally:
+                mem.unmap2()
+    finally:
+        device.driver.pfn["vkMapMemory2KHR"] = real
