@@ -337,12 +337,14 @@ def pytest_sessionfinish(session, exitstatus):
     if not os.environ.get("VKMAP_CTS_BREADCRUMBS"):
         _crash_inputs(config, writer)
     writer.write(exitstatus)
+    if writer.selftest_only:
+        return
     baseline = config.getoption("--baseline")
     if not baseline:
         if exitstatus in (0, 1):
             # The verdict decides: a Crash or Timeout the worker-level status did not count fails the
-            # run, and a failure --flakes names as a known flake does not.
-            session.exitstatus = 1 if writer.doc["verdict"] == "Fail" else 0
+            # run, and a failure --flakes names as a known flake does not; so does a failing self-test.
+            session.exitstatus = 1 if writer.doc["verdict"] == "Fail" or writer.selftests_failed() else 0
         return
     from vkmap_cts.reports import gate
 
@@ -361,6 +363,15 @@ def pytest_sessionfinish(session, exitstatus):
     writer.gate_lines = lines
     if exitstatus in (0, 1):
         session.exitstatus = 1 if result["new_failures"] else 0
+
+
+def pytest_itemcollected(item):
+    """In a worker: count the conformance tests collected, for the controller's "N of M tests"."""
+    from vkmap_cts.reports import scope
+
+    if _is_worker(item.config) and not scope.is_selftest(item.nodeid):
+        out = item.config.workeroutput
+        out["vkmap_collected"] = out.get("vkmap_collected", 0) + 1
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -96,9 +96,14 @@ def _devices(doc: dict) -> list[dict]:
 def summary_md(doc: dict) -> str:
     tests = doc["tests"]
     c = model.counts(tests)
-    lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**", ""]
+    scope = doc.get("run", {}).get("scope") or {}
+    part = f" (partial: {scope['ran']} of {scope['collected']} tests; {_md(scope['partial'])})" if scope.get("partial") else ""
+    lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**{part}", ""]
     for d in _devices(doc):
-        lines.append(f"- {_md(d.get('deviceName'))} — {_md(d.get('driverName'))} {_md(d.get('driverInfo'))} (Vulkan {_md(d.get('apiVersion'))}, UUID `{_md(d.get('deviceUUID'))}`)")
+        software = " — a software driver, on the CPU" if d.get("deviceType") == "CPU" else ""
+        lines.append(
+            f"- {_md(d.get('deviceName'))} — {_md(d.get('driverName'))} {_md(d.get('driverInfo'))} (Vulkan {_md(d.get('apiVersion'))}, UUID `{_md(d.get('deviceUUID'))}`){software}"
+        )
     lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
     failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
     if failing:

@@ -16,6 +16,8 @@ import time
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from vkmap_cts.reports import model, render
 
 SCHEMA_VERSION = 1
@@ -66,12 +68,37 @@ def suite_version() -> str:
 class ResultsWriter:
     """A pytest plugin object (controller only) that gathers results and writes them."""
 
+    OUTPUTS = ("results.json", "junit.xml", "results.csv", "failures.csv", "summary.md", "report.html")
+
     def __init__(self, config):
+        from vkmap_cts.reports import scope
+
         self.config = config
         self.tests: dict[str, dict] = {}
         self.started = time.time()
         self.summary = None
         self.doc = None
+        self.collected = 0  # conformance tests collected before any deselection (the largest count a process saw)
+        self.selftest_only = scope.selftest_only(config)
+        self.partial = scope.partial(config)
+        if not self.selftest_only:
+            self._clear()
+
+    def _clear(self) -> None:
+        """An older run's report never stands where this run's belongs: it goes before this run starts."""
+        out = Path(self.config.getoption("--report-dir"))
+        for name in self.OUTPUTS:
+            (out / name).unlink(missing_ok=True)
+
+    def pytest_itemcollected(self, item):
+        from vkmap_cts.reports import scope
+
+        if not scope.is_selftest(item.nodeid):
+            self.collected += 1
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        self.collected = max(self.collected, getattr(node, "workeroutput", {}).get("vkmap_collected", 0))
 
     @property
     def identity(self) -> dict | None:
@@ -125,7 +152,11 @@ class ResultsWriter:
                 rec["outcome"] = "Flake"
         from hypothesis import settings
 
+        from vkmap_cts.reports import scope
+
         current = settings()
+        conformance = [r for r in tests if not scope.is_selftest(r["nodeid"])]
+        selftests = [r for r in tests if scope.is_selftest(r["nodeid"])]
         return {
             "schemaVersion": SCHEMA_VERSION,
             "run": {
@@ -143,27 +174,52 @@ class ResultsWriter:
                 "exitStatus": int(exitstatus),
                 "label": self.config.getoption("--run-label") or None,
                 "shard": self.config.getoption("--shard") or None,
+                "scope": {"partial": self.partial, "ran": len(conformance), "collected": max(self.collected, len(conformance))},
             },
             "driver": self.identity,
-            **model.summarise(tests),
+            **model.summarise(conformance),
+            **({"selftests": {"counts": model.counts(selftests), "tests": selftests}} if selftests else {}),
         }
 
-    def write(self, exitstatus: int) -> Path:
+    def write(self, exitstatus: int) -> Path | None:
+        self.doc = self.build(exitstatus)
+        if self.selftest_only:
+            c = self.doc.get("selftests", {}).get("counts", {})
+            self.summary = f"vkmap-cts: self-tests only ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}): no driver is judged, no conformance report written"
+            return None
         out = Path(self.config.getoption("--report-dir"))
         out.mkdir(parents=True, exist_ok=True)
-        self.doc = self.build(exitstatus)
         path = out / "results.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(self.doc, indent=1))
         tmp.replace(path)
         render.write_all(self.doc, out)
-        c = self.doc["counts"]
-        self.summary = f"vkmap-cts: verdict {self.doc['verdict']} ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}); results in {path}"
+        self.summary = verdict_line(self.doc) + f"; results in {path}"
         return path
+
+    def selftests_failed(self) -> bool:
+        return any(r["outcome"] in model.FAILING for r in (self.doc or {}).get("selftests", {}).get("tests", []))
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.summary:
             terminalreporter.write_line(self.summary)
+
+
+def verdict_line(doc: dict) -> str:
+    """The run's verdict in one line: on which device (and whether it is a software driver), on how much of the suite."""
+    c = doc["counts"]
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
+    d = doc.get("driver") or {}
+    device = f" on {d.get('deviceName', '?')}" + (" (a software driver, on the CPU)" if d.get("deviceType") == "CPU" else "")
+    scope = doc["run"].get("scope") or {}
+    if scope.get("partial"):
+        ran, total = scope["ran"], scope["collected"]
+        if total > ran:
+            of = f"{ran} of {total} tests; nothing is claimed about the {total - ran} not run"
+        else:
+            of = f"the {ran} tests selected; nothing is claimed about the rest of the suite"
+        return f"vkmap-cts: partial run ({scope['partial']}): {doc['verdict']}{device} on {of} ({counts})"
+    return f"vkmap-cts: verdict {doc['verdict']}{device} ({counts})"
 
 
 def _iso(t: float) -> str:

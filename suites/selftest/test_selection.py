@@ -1,6 +1,7 @@
 """Self-tests of driver selection (--vk-device, --vk-api-version) and of set-up errors:
 each bad input gives one line and its documented exit code, never a traceback."""
 
+import json
 import os
 import subprocess
 import sys
@@ -124,3 +125,46 @@ def test_vuid_option_with_a_khr_spelling_selects_the_khr_entry_point_only():
     """The KHR spelling of a rule selects the items that exercise it through vkMapMemory2KHR."""
     selected = _selected("VUID-VkMemoryMapInfoKHR-offset-07959")
     assert selected and all("vkMapMemory2KHR" in t for t in selected), selected
+
+
+def _pytest(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_a_partial_run_says_so_and_claims_nothing_about_the_rest(tmp_path):
+    """-k: the verdict line says how many of the file's tests ran, on which device, and that it is a partial run."""
+    proc = _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null", f"--report-dir={tmp_path}")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("vkmap-cts: "))
+    assert line.startswith("vkmap-cts: partial run (-k null): Pass on ") and " on 4 of 12 tests; nothing is claimed about the 8 not run" in line, line
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["run"]["scope"] == {"partial": "-k null", "ran": 4, "collected": 12}
+    assert "partial: 4 of 12 tests" in (tmp_path / "summary.md").read_text()
+
+
+def test_a_software_driver_is_named_as_one(tmp_path):
+    """The verdict line names the device it judged and says when it is a software (CPU) driver."""
+    proc = _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null and KHR", f"--report-dir={tmp_path}")
+    doc = json.loads((tmp_path / "results.json").read_text())
+    name = doc["driver"]["deviceName"]
+    assert f"Pass on {name}" in proc.stdout
+    assert ("(a software driver, on the CPU)" in proc.stdout) == (doc["driver"]["deviceType"] == "CPU")
+
+
+def test_a_self_test_run_judges_no_driver_and_writes_no_report(tmp_path):
+    """Self-tests alone print no driver verdict and leave the report directory as it was."""
+    (tmp_path / "results.json").write_text("an older run's report")
+    proc = _pytest("-q", "suites/selftest/test_abi.py", f"--report-dir={tmp_path}")
+    assert proc.returncode == 0
+    assert "verdict" not in proc.stdout and "self-tests only" in proc.stdout
+    assert (tmp_path / "results.json").read_text() == "an older run's report"
+
+
+def test_a_run_never_leaves_an_older_report_in_its_place(tmp_path):
+    """The outputs of an older run are gone when a new run starts, before its tests run."""
+    for name in ("results.json", "junit.xml", "summary.md", "report.html", "results.csv", "failures.csv"):
+        (tmp_path / name).write_text("old")
+    (tmp_path / "conftest.py").write_text("")
+    _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null", f"--report-dir={tmp_path}", "--collect-only")
+    _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null and not KHR", f"--report-dir={tmp_path}")
+    assert all((tmp_path / n).read_text() != "old" for n in ("results.json", "junit.xml", "summary.md", "report.html", "results.csv", "failures.csv"))
