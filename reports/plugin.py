@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import faulthandler
 import hashlib
+import json
 import os
 import sys
 import threading
@@ -32,6 +33,14 @@ def pytest_addoption(parser):
     g.addoption("--update-baseline", action="store_true", help="write --baseline FILE from this run")
     g.addoption("--flake-reruns", type=int, default=2, metavar="N", help="re-run a failing test up to N times to tell a Flake from a Fail (default 2)")
     g.addoption("--vk-test-timeout", type=float, default=300.0, metavar="S", help="end a test that runs longer than S seconds as a Timeout (default 300; 0 disables)")
+    g.addoption(
+        "--vk-call-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="a single map, unmap or allocate call that does not return within S seconds is a hang: its test ends as a Timeout (default 10; 0 disables)",
+    )
+    g.addoption("--vk-hang-limit", type=int, default=2, metavar="N", help="after N tests end in a hang, stop the run and report the rest as not run (default 2; 0: never)")
     g.addoption("--skips", metavar="FILE", help="deqp-runner skips file: tests whose ID a line's regular expression matches are not run (Skip)")
     g.addoption("--flakes", metavar="FILE", help="deqp-runner flakes file: a failing test whose ID a line's regular expression matches is a Flake, not a failure")
     g.addoption("--run-label", metavar="NAME", help="the name this run goes by in merge and diff (default: its device, driver and driver version)")
@@ -50,26 +59,40 @@ def _timeouts_dir(config) -> Path:
 
 
 class Watchdog:
-    """Ends this process when a test overruns its time; leaves a marker naming the test."""
+    """Ends this process when a test overruns --vk-test-timeout, or a single driver call (map, unmap,
+    allocate) overruns --vk-call-timeout; leaves a marker naming the test and what hung.  Without
+    xdist this process is the controller: ``on_hang`` writes the complete report first."""
 
-    def __init__(self, config, limit: float):
-        self.limit = limit
+    def __init__(self, config, limit: float, call_limit: float, on_hang=None):
+        self.limit, self.call_limit, self.on_hang = limit, call_limit, on_hang
         self.dir = _timeouts_dir(config)
         self.current: tuple[str, float] | None = None
         threading.Thread(target=self._run, name="vkmap-watchdog", daemon=True).start()
 
     def _run(self):
+        from vkmap_cts.fixtures.vk.observe import IN_FLIGHT
+
         while True:
             time.sleep(0.2)
-            current = self.current
-            if current and time.monotonic() > current[1]:
-                nodeid = current[0]
-                self.dir.mkdir(parents=True, exist_ok=True)
-                (self.dir / hashlib.sha1(nodeid.encode()).hexdigest()).write_text(nodeid)
-                sys.stderr.write(f"\nvkmap-cts: {nodeid} ran past --vk-test-timeout {self.limit:g} s: ending this worker\n")
-                faulthandler.dump_traceback(all_threads=True)
-                sys.stderr.flush()
-                os._exit(TIMEOUT_EXIT)
+            current, now = self.current, time.monotonic()
+            if not current:
+                continue
+            for entry, started in list(IN_FLIGHT.values()):
+                if self.call_limit and now - started > self.call_limit:
+                    self._hang(current[0], f"{entry} did not return within --vk-call-timeout {self.call_limit:g} s: the driver hung in it")
+            if self.limit and now > current[1]:
+                self._hang(current[0], f"the test ran past --vk-test-timeout {self.limit:g} s")
+
+    def _hang(self, nodeid: str, why: str):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / hashlib.sha1(nodeid.encode()).hexdigest()).write_text(json.dumps({"nodeid": nodeid, "why": why}))
+        sys.stderr.write(f"\nvkmap-cts: {nodeid}: {why}; ending this process\n")
+        faulthandler.dump_traceback(all_threads=True)
+        sys.stderr.flush()
+        if self.on_hang is not None:
+            self.on_hang(nodeid, why)
+            os._exit(1)
+        os._exit(TIMEOUT_EXIT)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -91,7 +114,7 @@ def pytest_cmdline_main(config):
 def _check_options(config) -> None:
     from vkmap_cts.fixtures.vk.errors import BadOption
 
-    for name in ("--vk-test-timeout", "--vk-run-timeout", "--flake-reruns"):
+    for name in ("--vk-test-timeout", "--vk-call-timeout", "--vk-hang-limit", "--vk-run-timeout", "--flake-reruns"):
         if config.getoption(name) < 0:
             raise BadOption(f"{name} {config.getoption(name):g}: must be 0 or more")
     from vkmap_cts.reports import gate
@@ -128,10 +151,6 @@ def _check_options(config) -> None:
 
 
 def pytest_configure(config):
-    limit = config.getoption("--vk-test-timeout")
-    runs_tests = _is_worker(config) or not config.pluginmanager.hasplugin("dsession")
-    if limit and runs_tests and not config.option.collectonly:
-        config._vk_watchdog = Watchdog(config, limit)
     if not _is_worker(config) and not config.option.help and not config.option.collectonly:
         from vkmap_cts.reports.results import ResultsWriter
 
@@ -140,6 +159,59 @@ def pytest_configure(config):
         from vkmap_cts.reports.progress import Progress
 
         config.pluginmanager.register(Progress(config), "vkmap-progress")
+        config.pluginmanager.register(HangLimit(config), "vkmap-hang-limit")  # acts only under xdist
+    limit, call_limit = config.getoption("--vk-test-timeout"), config.getoption("--vk-call-timeout")
+    controller_runs_tests = not config.pluginmanager.hasplugin("dsession") and not _is_worker(config)
+    if (limit or call_limit) and (_is_worker(config) or controller_runs_tests) and not config.option.collectonly:
+        on_hang = (lambda nodeid, why: _report_the_hang(config, nodeid, why)) if controller_runs_tests else None
+        config._vk_watchdog = Watchdog(config, limit, call_limit, on_hang)
+
+
+def _report_the_hang(config, nodeid: str, why: str) -> None:
+    """Without xdist, from the watchdog thread: the hung test is a Timeout, the tests after it were not
+    run, and the report, written now, says so; the verdict line is printed before the process ends."""
+    writer = getattr(config, "_vk_results", None)
+    if writer is None:
+        return
+    writer.record_timeout(nodeid, why)
+    writer.not_run(getattr(config, "_vk_collected_ids", []), f"not run: the run ended when {nodeid} hung ({why})")
+    writer.write(1)
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)  # the test's output capture would swallow the verdict line
+    sys.stdout.write(f"\n{writer.summary}\n")
+    sys.stdout.flush()
+
+
+def pytest_collection_finish(session):
+    if not _is_worker(session.config):
+        session.config._vk_collected_ids = [i.nodeid for i in session.items]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    node.config._vk_collected_ids = list(ids)
+
+
+class HangLimit:
+    """In an xdist controller: a worker that hung (a Timeout marker names its test) counts toward
+    --vk-hang-limit; at the limit the run stops, and the tests not run are reported as such, so one
+    hung driver does not cost the whole per-test budget test after test."""
+
+    def __init__(self, config):
+        self.config, self.hangs = config, 0
+
+    def pytest_runtest_logreport(self, report):
+        if not report.failed or "crashed while running" not in str(report.longrepr or ""):
+            return
+        if not (_timeouts_dir(self.config) / hashlib.sha1(report.nodeid.encode()).hexdigest()).exists():
+            return
+        self.hangs += 1
+        limit = self.config.getoption("--vk-hang-limit")
+        dsession = self.config.pluginmanager.getplugin("dsession")
+        if limit and self.hangs >= limit and dsession is not None and not dsession.shouldstop:
+            dsession.shouldstop = f"the driver hung in {self.hangs} tests (--vk-hang-limit {limit})"
+            self.config._vk_stopped = dsession.shouldstop
 
 
 def patterns(config, name: str) -> list:
@@ -263,10 +335,15 @@ def _classify_timeouts(config, writer) -> None:
     if not d.is_dir():
         return
     for marker in d.iterdir():
-        nodeid = marker.read_text()
+        text = marker.read_text()
+        try:
+            found = json.loads(text)
+            nodeid, why = found["nodeid"], found["why"]
+        except (ValueError, KeyError, TypeError):
+            nodeid, why = text, "the test ran past its time"
         rec = writer.tests.get(nodeid)
         if rec is not None and rec["outcome"] in ("Crash", "Fail"):
-            rec["outcome"] = "Timeout"
+            writer.record_timeout(nodeid, why)
         marker.unlink()
     d.rmdir()
 
@@ -336,6 +413,10 @@ def pytest_sessionfinish(session, exitstatus):
     _classify_teardown_crashes(config, writer)
     if not os.environ.get("VKMAP_CTS_BREADCRUMBS"):
         _crash_inputs(config, writer)
+    stopped = getattr(config, "_vk_stopped", None)
+    if stopped:
+        writer.not_run(getattr(config, "_vk_collected_ids", []), f"not run: the run stopped because {stopped}")
+        exitstatus = session.exitstatus = 1
     writer.write(exitstatus)
     if writer.selftest_only:
         return

@@ -106,7 +106,7 @@ class ResultsWriter:
         return getattr(self.config, "_vk_identity", None)
 
     def pytest_runtest_logreport(self, report):
-        rec = self.tests.setdefault(report.nodeid, {"nodeid": report.nodeid, "outcome": "Pass", "duration": 0.0, "covers": [], "violates": [], "vkresults": {}, "details": None})
+        rec = self._record(report.nodeid)
         rec["duration"] += getattr(report, "duration", 0.0) or 0.0
         # An item's user_properties accumulate over its phases, and each phase's report carries all
         # of them so far: the latest report's counts are the test's counts, never summed across reports.
@@ -174,11 +174,12 @@ class ResultsWriter:
                 "exitStatus": int(exitstatus),
                 "label": self.config.getoption("--run-label") or None,
                 "shard": self.config.getoption("--shard") or None,
-                "scope": {"partial": self.partial, "ran": len(conformance), "collected": max(self.collected, len(conformance))},
+                "scope": {"partial": self.partial, "ran": len(conformance), "collected": max(self.collected, len(conformance), self._collected_ids())},
             },
             "driver": self.identity,
             **model.summarise(conformance),
             **({"selftests": {"counts": model.counts(selftests), "tests": selftests}} if selftests else {}),
+            "slowestCalls": _slowest(conformance),
         }
 
     def write(self, exitstatus: int) -> Path | None:
@@ -197,12 +198,42 @@ class ResultsWriter:
         self.summary = verdict_line(self.doc) + f"; results in {path}"
         return path
 
+    def _collected_ids(self) -> int:
+        from vkmap_cts.reports import scope
+
+        return sum(1 for n in getattr(self.config, "_vk_collected_ids", []) if not scope.is_selftest(n))
+
+    def _record(self, nodeid: str) -> dict:
+        return self.tests.setdefault(nodeid, {"nodeid": nodeid, "outcome": "Pass", "duration": 0.0, "covers": [], "violates": [], "vkresults": {}, "details": None})
+
+    def record_timeout(self, nodeid: str, why: str) -> None:
+        """The test hung: a Timeout, its details leading with what hung (a call, or the whole test)."""
+        rec = self._record(nodeid)
+        rec["outcome"] = "Timeout"
+        rec["details"] = why + (f"\n\n{rec['details']}" if rec.get("details") else "")
+
+    def not_run(self, nodeids: list[str], reason: str) -> None:
+        """Tests the run never reached (it stopped): Skip, with the reason, so the report lists every test."""
+        for nodeid in nodeids:
+            if nodeid not in self.tests:
+                self._record(nodeid).update(outcome="Skip", details=reason)
+
     def selftests_failed(self) -> bool:
         return any(r["outcome"] in model.FAILING for r in (self.doc or {}).get("selftests", {}).get("tests", []))
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.summary:
             terminalreporter.write_line(self.summary)
+
+
+def _slowest(tests: list[dict]) -> dict[str, dict]:
+    """Per entry point, the longest single call of the run and the test that made it (seconds)."""
+    out: dict[str, dict] = {}
+    for t in tests:
+        for entry, took in (t.get("properties") or {}).get("slowest_calls", {}).items():
+            if took > out.get(entry, {}).get("seconds", -1):
+                out[entry] = {"seconds": took, "test": t["nodeid"]}
+    return dict(sorted(out.items()))
 
 
 def verdict_line(doc: dict) -> str:

@@ -343,3 +343,35 @@ def test_every_rule_quotes_its_sentence():
     bad = [{"vuid": "VUID-X-y-1", "sentence": "", "source": "s"}]
     assert catalogue.rules_without_sentence(bad, {"GUARANTEE-g": Guarantee("s", "", "src")}) == ["VUID-X-y-1", "GUARANTEE-g"]
     assert all(" must " in e["sentence"] or e["sentence"].startswith("The sType") for e in catalogue.entries()), "a valid-usage sentence says must"
+
+
+def _run_hanging(tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "suites" / "selftest" / "doubles"), os.environ.get("PYTHONPATH")])))
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-p", "hanging_driver"]
+    started = time.monotonic()
+    proc = subprocess.run([*cmd, *args, f"--report-dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    return proc, time.monotonic() - started, json.loads((tmp_path / "results.json").read_text())
+
+
+def test_a_driver_that_hangs_in_every_call_gets_a_complete_report_fast(tmp_path):
+    """ci/conformance's defaults on a driver whose every map hangs: the hung calls end as Timeouts, the run stops at the hang
+    limit, and the report lists every test (those not reached as not run), well within 5 minutes."""
+    proc, took, doc = _run_hanging(tmp_path, "suites", "--ignore=suites/selftest", "-n", "2", "--dist", "worksteal", "--hypothesis-profile", "ci")
+    counts = doc["counts"]
+    assert counts.get("Timeout", 0) >= 1 and doc["verdict"] == "Fail" and proc.returncode == 1, proc.stdout[-3000:]
+    assert doc["run"]["scope"]["collected"] == len(doc["tests"]), "every collected test is in the report"
+    timeout = next(t for t in doc["tests"] if t["outcome"] == "Timeout")
+    assert "did not return within --vk-call-timeout 10 s" in timeout["details"], timeout["details"][:500]
+    assert any(t["outcome"] == "Skip" and "--vk-hang-limit" in (t["details"] or "") for t in doc["tests"])
+    assert "vkmap-cts: verdict Fail" in proc.stdout
+    assert took < 300, f"{took:.0f} s"
+
+
+def test_a_hang_without_xdist_still_writes_the_complete_report(tmp_path):
+    """Without -n the watchdog itself writes the report: the hung test a Timeout, the rest not run, and the verdict line printed."""
+    (tmp_path / "results.json").write_text("an older run's report")
+    proc, took, doc = _run_hanging(tmp_path, "suites/validation/test_vkMapMemory2.py", "--vk-call-timeout", "3")
+    assert proc.returncode == 1 and doc["verdict"] == "Fail", proc.stdout[-3000:]
+    outcomes = {t["outcome"] for t in doc["tests"]}
+    assert "Timeout" in outcomes and len(doc["tests"]) == doc["run"]["scope"]["collected"] == 12
+    assert "vkmap-cts: partial run" in proc.stdout and took < 60
