@@ -104,6 +104,9 @@ def summary_md(doc: dict) -> str:
         lines.append(
             f"- {_md(d.get('deviceName'))} — {_md(d.get('driverName'))} {_md(d.get('driverInfo'))} (Vulkan {_md(d.get('apiVersion'))}, UUID `{_md(d.get('deviceUUID'))}`){software}"
         )
+    for d in _devices(doc):
+        for f in d.get("driverLoadFailures") or []:
+            lines.append(f"- **a driver did not load**: `{_md(f['manifest'])}` ({_md(f['library'])}): {_md(f['reason'])}")
     lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
     failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
     if failing:
@@ -164,6 +167,9 @@ def report_html(doc: dict) -> str:
             f"<td><code>{E(str(d.get('deviceUUID')))}</code></td></tr>"
         )
     parts.append("</table>")
+    for d in _devices(doc):
+        for f in d.get("driverLoadFailures") or []:
+            parts.append(f"<p><b>A driver did not load</b> (the loader went on without it): <code>{E(f['manifest'])}</code> ({E(str(f['library']))}): {E(f['reason'])}</p>")
 
     failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
     parts.append(f"<h2>Failures ({len(failing)})</h2>")

@@ -242,6 +242,8 @@ def verdict_line(doc: dict) -> str:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
     d = doc.get("driver") or {}
     device = f" on {d.get('deviceName', '?')}" + (" (a software driver, on the CPU)" if d.get("deviceType") == "CPU" else "")
+    broken = d.get("driverLoadFailures") or []
+    note = f"; {len(broken)} installed driver(s) did not load: " + ", ".join(Path(b["manifest"]).name for b in broken) if broken else ""
     scope = doc["run"].get("scope") or {}
     if scope.get("partial"):
         ran, total = scope["ran"], scope["collected"]
@@ -249,8 +251,8 @@ def verdict_line(doc: dict) -> str:
             of = f"{ran} of {total} tests; nothing is claimed about the {total - ran} not run"
         else:
             of = f"the {ran} tests selected; nothing is claimed about the rest of the suite"
-        return f"vkmap-cts: partial run ({scope['partial']}): {doc['verdict']}{device} on {of} ({counts})"
-    return f"vkmap-cts: verdict {doc['verdict']}{device} ({counts})"
+        return f"vkmap-cts: partial run ({scope['partial']}): {doc['verdict']}{device} on {of} ({counts}){note}"
+    return f"vkmap-cts: verdict {doc['verdict']}{device} ({counts}){note}"
 
 
 def _iso(t: float) -> str:

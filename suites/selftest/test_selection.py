@@ -168,3 +168,52 @@ def test_a_run_never_leaves_an_older_report_in_its_place(tmp_path):
     _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null", f"--report-dir={tmp_path}", "--collect-only")
     _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null and not KHR", f"--report-dir={tmp_path}")
     assert all((tmp_path / n).read_text() != "old" for n in ("results.json", "junit.xml", "summary.md", "report.html", "results.csv", "failures.csv"))
+
+
+def _broken_icd(folder) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = folder / "vendor_icd.json"
+    manifest.write_text(json.dumps({"file_format_version": "1.0.0", "ICD": {"library_path": "/nonexistent/libvulkan_vendor.so", "api_version": "1.4.0"}}))
+    return str(manifest)
+
+
+def test_a_named_driver_that_does_not_load_stops_the_run(tmp_path):
+    """--vk-icd (or VK_DRIVER_FILES) naming a driver that does not load: exit 6 with the loader's reason, never a verdict on another driver."""
+    manifest = _broken_icd(tmp_path)
+    for args, env in (([f"--vk-icd={manifest}"], None), ([], {"VK_DRIVER_FILES": manifest})):
+        proc = _run(*args, env=env)
+        assert proc.returncode == 6, proc.stdout[-2000:] + proc.stderr[-2000:]
+        assert (
+            proc.stderr.strip()
+            == f"vkmap-cts: error: the driver named by {manifest} does not load: /nonexistent/libvulkan_vendor.so: cannot open shared object file: No such file or directory"
+        )
+        assert "verdict" not in proc.stdout
+
+
+def test_an_installed_driver_that_does_not_load_is_reported(tmp_path):
+    """A broken driver installed beside the one judged: the header, the verdict line and every report name it and why."""
+    manifest = _broken_icd(tmp_path / "share" / "vulkan" / "icd.d")
+    env = dict(os.environ, XDG_DATA_DIRS=f"{tmp_path / 'share'}:/usr/local/share:/usr/share")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/validation/test_vkMapMemory2.py", "-k", "null and KHR", f"--report-dir={tmp_path / 'out'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert f"vulkan driver NOT LOADED: {manifest}" in proc.stdout and "1 installed driver(s) did not load: vendor_icd.json" in proc.stdout, proc.stdout[-2000:]
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["driver"]["driverLoadFailures"][0]["manifest"] == manifest
+    assert "a driver did not load" in (tmp_path / "out" / "summary.md").read_text()
+    assert "A driver did not load" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_the_ci_profile_has_no_explain_phase():
+    """The ci profile shrinks a failure but skips hypothesis' explain phase, which traces every line and can take minutes."""
+    from hypothesis import Phase, settings
+
+    import vkmap_cts.fixtures.plugins.options  # noqa: F401 - registers the profiles
+
+    phases = settings.get_profile("ci").phases
+    assert Phase.explain not in phases and Phase.shrink in phases and Phase.explain in settings.get_profile("thorough").phases
