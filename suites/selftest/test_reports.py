@@ -123,7 +123,7 @@ def _run_doubles(tmp_path, *extra):
 
 @pytest.fixture(scope="module")
 def doubles_run(tmp_path_factory):
-    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned")
+    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned and not shrinks")
 
 
 def test_a_crash_while_devices_are_destroyed_is_reported_against_the_last_test(tmp_path):
@@ -164,11 +164,11 @@ def test_the_failing_double_was_retried_and_the_flake_recorded(doubles_run):
 
 def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
     base = tmp_path / "baseline.txt"
-    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash", f"--baseline={base}", "--update-baseline")
+    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash and not shrinks", f"--baseline={base}", "--update-baseline")
     assert "baseline written" in proc.stdout
     text = base.read_text()
     assert "test_driver_call_that_crashes,Crash" in text and "test_failing_driver,Fail" in text and "test_flaky_driver,Flake" in text
-    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash", f"--baseline={base}")
+    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash and not shrinks", f"--baseline={base}")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "0 new failures" in proc.stdout
 
@@ -375,3 +375,13 @@ def test_a_hang_without_xdist_still_writes_the_complete_report(tmp_path):
     outcomes = {t["outcome"] for t in doc["tests"]}
     assert "Timeout" in outcomes and len(doc["tests"]) == doc["run"]["scope"]["collected"] == 12
     assert "vkmap-cts: partial run" in proc.stdout and took < 60
+
+
+def test_a_crash_while_hypothesis_shrinks_is_a_crash_and_the_run_goes_on(tmp_path):
+    """A driver that segfaults while hypothesis shrinks a failure: that test is a Crash, the others run, no INTERNALERROR, the report is complete."""
+    proc, _, doc = _run_doubles(tmp_path, "-k", "shrinks or neighbour or failing_driver", "--flake-reruns=0")
+    outcomes = {t["nodeid"].rsplit("::", 1)[1]: t["outcome"] for t in doc["tests"]}
+    assert outcomes == {"test_driver_that_crashes_while_hypothesis_shrinks": "Crash", "test_failing_driver": "Fail", "test_passing_neighbour": "Pass"}
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr and proc.returncode == 1
+    assert all((tmp_path / "out" / name).is_file() for name in ("results.json", "junit.xml", "results.csv", "summary.md", "report.html"))
+    assert "vkmap-cts: partial run" in proc.stdout

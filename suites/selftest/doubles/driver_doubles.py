@@ -64,3 +64,22 @@ def test_driver_with_a_misaligned_pointer(device, memory_pool, host_visible_type
                 mem.unmap2()
     finally:
         device.driver.pfn["vkMapMemory2KHR"] = real
+
+
+def test_driver_that_crashes_while_hypothesis_shrinks(tmp_path_factory):
+    """The first failing example leaves a mark; every call after it faults: the crash comes during shrinking."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    marker = os.path.join(os.environ["DOUBLES_STATE"], "failed-once")
+
+    @settings(max_examples=50, derandomize=True, database=None)
+    @given(st.integers(0, 1000))
+    def inner(x):
+        if os.path.exists(marker):
+            ctypes.string_at(0)
+        if x > 10:
+            open(marker, "w").close()
+            raise AssertionError(f"GUARANTEE-map-success: {x} > 10")
+
+    inner()
