@@ -501,14 +501,15 @@ def emulated_placed(device, mutate):
     returns a function that installs a PlacedEmulation with the given RESERVE behaviour."""
     from vkmap_cts.fixtures.vk.instance import PlacedMapSupport
 
-    saved = device.state.placed
+    saved = device.state.placed, device.state.extensions
     device.state.placed = PlacedMapSupport(True, False, True, 4096)
+    device.state.extensions = device.state.extensions | {"VK_EXT_map_memory_placed"}
 
     def install(decline):
         mutate(**PlacedEmulation(dict(device.driver.pfn), decline).entries())
 
     yield install
-    device.state.placed = saved
+    device.state.placed, device.state.extensions = saved
 
 
 def _reserve_unmap(device, host_visible_types, entry, seed=5):

@@ -46,11 +46,16 @@ def world():
 
 
 def make_world():
-    """Two devices: A with every placed-map feature but range placement, B with none; memory on each."""
+    """Devices: A with every placed-map feature but range placement, B with VK_EXT_map_memory_placed but none of
+    its features, C without the extension; memory on A and B."""
     objects = ObjectState()
     placed = PlacedMapSupport(True, False, True, ALIGN)
     a = objects.add_device(DeviceState(0xA0, physical(placed), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2", "VK_EXT_map_memory_placed"}), placed))
-    b = objects.add_device(DeviceState(0xB0, physical(None), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2"}), None))
+    off = PlacedMapSupport(False, False, False, ALIGN)
+    b = objects.add_device(DeviceState(0xB0, physical(placed), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2", "VK_EXT_map_memory_placed"}), off))
+    c = objects.add_device(DeviceState(0xC0, physical(None), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2"}), None))
+    objects.add_memory(MemoryState(0x300, c, SIZE, VISIBLE))
+    objects.add_memory(MemoryState(0x301, c, SIZE, VISIBLE, mapped=Mapping("vkMapMemory2", 0, SIZE, 0x7400_0000_0000)))
     objects.add_memory(MemoryState(0x100, a, SIZE, VISIBLE))
     objects.add_memory(MemoryState(0x101, a, SIZE, VISIBLE, mapped=Mapping("vkMapMemory2KHR", 0, SIZE, 0x7000_0000_0000)))
     objects.add_memory(MemoryState(0x102, a, SIZE, DEVICE_ONLY))
@@ -231,3 +236,20 @@ def test_fast_paths_take_the_common_calls():
     assert _plainly_valid_map2(map2(), objects) and _plainly_valid_map2(map2(offset=SIZE - 1, size=1), objects)
     assert _plainly_valid_unmap2(unmap2(), objects)
     assert not _plainly_valid_map2(map2(memory=0x101), objects)  # already mapped: the full path decides
+
+
+@pytest.mark.parametrize(
+    "call, rule",
+    [
+        (MapCall("vkMapMemory2", 0xC0, MapInfo(0x300, flags=1, next=(PlacedInfo(0x7100_0000_0000),))), "VUID-VkMemoryMapInfo-flags-09569"),
+        (UnmapCall("vkUnmapMemory2", 0xC0, UnmapInfo(0x301, flags=1)), "VUID-VkMemoryUnmapInfo-flags-09579"),
+        (LegacyMapCall(0xC0, 0x300, flags=1), "VUID-vkMapMemory-flags-09568"),
+    ],
+)
+def test_a_flag_of_an_extension_not_enabled_breaks_the_flags_rule_too(world, call, rule):
+    """On a device without VK_EXT_map_memory_placed its flag bits are no valid flags: the implicit flags rule is named beside the rule."""
+    flags_rule = rule.rsplit("-", 1)[0] + "-parameter"
+    assert {v.vuid for v in check(call, world)} == {rule, flags_rule}
+    from vkmap_cts.fixtures.rules.validity import extension_flag_violations
+
+    assert extension_flag_violations(call, world) == {flags_rule}
