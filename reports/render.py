@@ -115,6 +115,14 @@ def summary_md(doc: dict) -> str:
             lines.append(f"- `{_md(t['nodeid'])}`: {_md(lead(t))}" + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else ""))
             if t.get("sentence"):
                 lines.append(f"  - spec: “{_md(t['sentence'])}” ({_md(t['source'])})")
+    x = doc.get("layerCrossCheck")
+    if x:
+        lines += [
+            "",
+            f"Validation layer cross-check: {len(x['agreed'])} VUIDs named alike by VK_LAYER_KHRONOS_validation and the reference validator, "
+            f"{len(x['explained'])} explained differences, {len(x['disagreements'])} disagreements.",
+        ]
+        lines += [f"- disagreement in `{_md(d['test'])}`: validator {_md(d['validator'])}, layer {_md(d['layer'])} — `{_md(d['call'][:200])}`" for d in x["disagreements"][:30]]
     matrix = doc.get("vuidMatrix", [])
     if matrix:
         ran = ("Pass", "Fail", "Crash", "Timeout", "Flake")
@@ -194,6 +202,18 @@ def report_html(doc: dict) -> str:
         reason = t.get("details") if t["outcome"] in ("NotSupported", "Skip") else (lead(t) if t["outcome"] != "Pass" else "")
         parts.append(f"<tr><td><code>{E(t['nodeid'])}</code></td><td>{_badge(t['outcome'])}</td><td>{E(str(reason or '')[:300])}</td></tr>")
     parts.append("</table>")
+
+    x = doc.get("layerCrossCheck")
+    if x:
+        parts.append(f"<h2>Validation layer cross-check</h2><p>{len(x['agreed'])} VUIDs named alike by VK_LAYER_KHRONOS_validation and the reference validator.</p>")
+        parts.append(f"<h3>Disagreements ({len(x['disagreements'])})</h3><table><tr><th>test</th><th>call</th><th>validator</th><th>layer</th></tr>")
+        for d in x["disagreements"]:
+            sides = f"<td>{E(', '.join(d['validator']))}</td><td>{E(', '.join(d['layer'] or []))}</td>"
+            parts.append(f"<tr><td><code>{E(d['test'])}</code></td><td><code>{E(d['call'][:300])}</code></td>{sides}</tr>")
+        parts.append("</table><h3>Explained differences</h3><table><tr><th>VUID</th><th>calls</th><th>why</th></tr>")
+        for e in x["explained"]:
+            parts.append(f"<tr><td><code>{E(e['vuid'])}</code></td><td>{e['calls']}</td><td>{E(e['reason'])}</td></tr>")
+        parts.append("</table><p class=muted>Agreed: " + ", ".join(f"<code>{E(v)}</code>" for v in x["agreed"]) + "</p>")
 
     matrix = doc.get("vuidMatrix", [])
     parts.append(f"<h2>VUID matrix ({len(matrix)} rules)</h2><table><tr><th>VUID</th><th>rule</th><th>valid side</th><th>invalid side</th></tr>")

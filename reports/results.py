@@ -180,6 +180,7 @@ class ResultsWriter:
             **model.summarise(conformance),
             **({"selftests": {"counts": model.counts(selftests), "tests": selftests}} if selftests else {}),
             "slowestCalls": _slowest(conformance),
+            **({"layerCrossCheck": _layer(conformance)} if any((r.get("properties") or {}).get("layer") for r in conformance) else {}),
         }
 
     def write(self, exitstatus: int) -> Path | None:
@@ -224,6 +225,20 @@ class ResultsWriter:
     def pytest_terminal_summary(self, terminalreporter):
         if self.summary:
             terminalreporter.write_line(self.summary)
+
+
+def _layer(tests: list[dict]) -> dict:
+    """The validation-layer cross-check: the VUIDs both name, the differences explained, those that are not."""
+    agreed, explained, disagreements = set(), {}, []
+    for t in tests:
+        for c in (t.get("properties") or {}).get("layer", []):
+            if c["layer"] is not None:
+                agreed |= set(c["validator"]) & set(c["layer"])
+            for e in c["explained"]:
+                explained.setdefault(e["vuid"], {"vuid": e["vuid"], "reason": e["reason"], "calls": 0})["calls"] += 1
+            if not c["agree"]:
+                disagreements.append({"test": t["nodeid"], "call": c["call"], "validator": c["validator"], "layer": c["layer"]})
+    return {"agreed": sorted(agreed), "explained": sorted(explained.values(), key=lambda e: e["vuid"]), "disagreements": disagreements}
 
 
 def _slowest(tests: list[dict]) -> dict[str, dict]:

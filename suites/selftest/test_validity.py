@@ -113,7 +113,7 @@ CASES = [
     ("VUID-VkMemoryMapInfo-flags-09574", placed(memory=0x103, size=SIZE + 64), placed(memory=0x100, size=SIZE)),
     ("VUID-VkMemoryMapInfo-flags-09651", placed(memory=0x103), placed(memory=0x100)),
     ("VUID-VkMemoryMapInfo-flags-09575", placed(memory=0x104), placed(memory=0x100)),
-    ("VUID-VkMemoryMapPlacedInfoEXT-sType-sType", map2(next=(PlacedInfo(0, sType=MAP_INFO),)), map2(next=(PlacedInfo(0),))),
+    ("VUID-VkMemoryMapInfo-pNext-pNext", map2(next=(PlacedInfo(0, sType=MAP_INFO),)), map2(next=(PlacedInfo(0),))),
     ("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577", placed(address=0x7100_0000_0000 + 64), placed()),
     ("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578", placed(address=0x7000_0000_0000 + ALIGN), placed(address=0x7000_0000_0000 + SIZE)),
     ("VUID-vkUnmapMemory2-device-parameter", unmap2(device=0xDEAD), unmap2()),

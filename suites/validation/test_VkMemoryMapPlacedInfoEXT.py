@@ -1,4 +1,7 @@
-"""VkMemoryMapPlacedInfoEXT: sType, pPlacedAddress alignment (09577) and overlap (09578).
+"""VkMemoryMapPlacedInfoEXT: pPlacedAddress alignment (09577) and overlap (09578); a wrong sType.
+
+VUID-VkMemoryMapPlacedInfoEXT-sType-sType has a valid side only: in a pNext chain a structure is
+what its sType says, so a wrong sType makes it a structure that does not extend VkMemoryMapInfo.
 
 The valid side of each is a row of PLACED_ROWS in test_VkMemoryMapInfo.py.
 """
@@ -17,14 +20,14 @@ PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
 entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
 
 
-@violates("VUID-VkMemoryMapPlacedInfoEXT-sType-sType")
+@violates("VUID-VkMemoryMapInfo-pNext-pNext")
 @entries
 @given(stype=st.integers(-(2**31), 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT))
 def test_wrong_stype(device, memory_pool, host_visible_types, entry, stype):
-    """A VkMemoryMapPlacedInfoEXT whose sType is not its own (flags 0, so no placed-map rule applies)."""
+    """A VkMemoryMapPlacedInfoEXT whose sType is not its own is, by its sType, a structure that does not extend VkMemoryMapInfo."""
     require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
-        assert_refused(device.driver, mem.map2_call(next=(PlacedInfo(0, sType=stype),), entry=entry), {"VUID-VkMemoryMapPlacedInfoEXT-sType-sType"})
+        assert_refused(device.driver, mem.map2_call(next=(PlacedInfo(0, sType=stype),), entry=entry), {"VUID-VkMemoryMapInfo-pNext-pNext"})
 
 
 @violates("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577")
