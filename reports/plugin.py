@@ -323,9 +323,11 @@ def _classify_teardown_crashes(config, writer) -> None:
         if rec is not None and rec["outcome"] in ("Crash", "Pass"):
             rec["outcome"] = "Crash"
             rec["phase"] = "session teardown"
-            rec["details"] = (
-                rec.get("details") or ""
-            ) + "\nThe worker crashed after this test, while its session fixtures were torn down (memory freed, devices destroyed): the crash is the driver's, at teardown."
+            earlier = writer.earlier_failures(rec)
+            rec["details"] = (rec.get("details") or "") + (
+                "\nThe worker crashed after this test, while its session fixtures were torn down (memory freed, devices destroyed): the crash is the driver's, at teardown."
+                + (f" Earlier in the same process: {'; '.join(earlier)} -- a failure that can leave the driver broken." if earlier else "")
+            )
         marker.unlink()
     d.rmdir()
 

@@ -107,6 +107,10 @@ class ResultsWriter:
 
     def pytest_runtest_logreport(self, report):
         rec = self._record(report.nodeid)
+        node = getattr(report, "node", None)  # the xdist worker that ran it
+        if node is not None and "worker" not in rec:
+            rec["worker"] = getattr(getattr(node, "gateway", None), "id", str(node))
+            rec["order"] = len(self.tests)
         rec["duration"] += getattr(report, "duration", 0.0) or 0.0
         # An item's user_properties accumulate over its phases, and each phase's report carries all
         # of them so far: the latest report's counts are the test's counts, never summed across reports.
@@ -218,6 +222,13 @@ class ResultsWriter:
         for nodeid in nodeids:
             if nodeid not in self.tests:
                 self._record(nodeid).update(outcome="Skip", details=reason)
+
+    def earlier_failures(self, rec: dict) -> list[str]:
+        """The failures, crashes and timeouts that the same worker process had before ``rec``'s test."""
+        worker, order = rec.get("worker"), rec.get("order", 0)
+        return [
+            f"{r['nodeid']} ({r['outcome']})" for r in self.tests.values() if worker and r.get("worker") == worker and r.get("order", 0) < order and r["outcome"] in model.FAILING
+        ]
 
     def selftests_failed(self) -> bool:
         return any(r["outcome"] in model.FAILING for r in (self.doc or {}).get("selftests", {}).get("tests", []))

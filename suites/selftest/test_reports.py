@@ -385,3 +385,10 @@ def test_a_crash_while_hypothesis_shrinks_is_a_crash_and_the_run_goes_on(tmp_pat
     assert "INTERNALERROR" not in proc.stdout + proc.stderr and proc.returncode == 1
     assert all((tmp_path / "out" / name).is_file() for name in ("results.json", "junit.xml", "results.csv", "summary.md", "report.html"))
     assert "vkmap-cts: partial run" in proc.stdout
+
+
+def test_a_crash_at_teardown_names_the_earlier_failure_in_that_process(tmp_path):
+    """A worker that crashes while its devices are destroyed, after a test of its failed: the report names that failure."""
+    proc, _, doc = _run_doubles(tmp_path, "-k", "failing_driver or teardown_crash", "--flake-reruns=0")
+    last = next(t for t in doc["tests"] if t["nodeid"].endswith("test_zz_last_test_before_a_teardown_crash"))
+    assert last["outcome"] == "Crash" and "Earlier in the same process: suites/selftest/doubles/driver_doubles.py::test_failing_driver (Fail)" in last["details"], last
