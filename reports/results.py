@@ -32,10 +32,11 @@ def outcome_of(report) -> str:
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         return "NotSupported" if NOT_SUPPORTED in reason else "Skip"
-    text = str(report.longrepr or "")
-    if "crashed while running" in text or "worker" in text and "crashed" in text:
-        return "Crash"
-    return "Fail"
+    # A crash is what xdist says of a worker that died (a plain text), or the message an isolated test's
+    # child raises (fixtures/plugins/isolation.py): never words that merely appear in a traceback's source.
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = report.longrepr if isinstance(report.longrepr, str) else (crash.message if crash is not None else str(report.longrepr or ""))
+    return "Crash" if "crashed while running" in text else "Fail"
 
 
 def _reason(report) -> str | None:

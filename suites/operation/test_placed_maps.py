@@ -20,6 +20,7 @@ RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 
 
 @covers("GUARANTEE-placed-address", "GUARANTEE-identical-to-vkMapMemory")
+@pytest.mark.isolated
 @pytest.mark.parametrize("entry", MAP2_ENTRIES)
 @settings(max_examples=10)
 @given(pages=st.integers(1, 8), seed=st.integers(0, 2**32), data=st.data())
@@ -52,6 +53,7 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, ho
 
 
 @covers("GUARANTEE-unmap-reserve")
+@pytest.mark.isolated
 @pytest.mark.parametrize("entry", ["vkUnmapMemory2KHR", "vkUnmapMemory2"])
 @settings(max_examples=5)
 @given(pages=st.integers(1, 4), seed=st.integers(0, 2**32))

@@ -123,7 +123,7 @@ def _run_doubles(tmp_path, *extra):
 
 @pytest.fixture(scope="module")
 def doubles_run(tmp_path_factory):
-    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned and not shrinks")
+    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned and not shrinks and not isolated")
 
 
 def test_a_crash_while_devices_are_destroyed_is_reported_against_the_last_test(tmp_path):
@@ -164,11 +164,11 @@ def test_the_failing_double_was_retried_and_the_flake_recorded(doubles_run):
 
 def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
     base = tmp_path / "baseline.txt"
-    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash and not shrinks", f"--baseline={base}", "--update-baseline")
+    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash and not shrinks and not isolated", f"--baseline={base}", "--update-baseline")
     assert "baseline written" in proc.stdout
     text = base.read_text()
     assert "test_driver_call_that_crashes,Crash" in text and "test_failing_driver,Fail" in text and "test_flaky_driver,Flake" in text
-    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash and not shrinks", f"--baseline={base}")
+    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash and not shrinks and not isolated", f"--baseline={base}")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "0 new failures" in proc.stdout
 
@@ -392,3 +392,14 @@ def test_a_crash_at_teardown_names_the_earlier_failure_in_that_process(tmp_path)
     proc, _, doc = _run_doubles(tmp_path, "-k", "failing_driver or teardown_crash", "--flake-reruns=0")
     last = next(t for t in doc["tests"] if t["nodeid"].endswith("test_zz_last_test_before_a_teardown_crash"))
     assert last["outcome"] == "Crash" and "Earlier in the same process: suites/selftest/doubles/driver_doubles.py::test_failing_driver (Fail)" in last["details"], last
+
+
+def test_an_isolated_test_breaks_only_its_own_process(tmp_path):
+    """An isolated test that crashes is a Crash, one that fails a Fail with its own message, and the test after them passes in the same worker."""
+    proc, _, doc = _run_doubles(tmp_path, "-k", "isolated", "--flake-reruns=0")
+    by = {t["nodeid"].rsplit("::", 1)[1]: t for t in doc["tests"]}
+    assert by["test_isolated_double_that_crashes_its_process"]["outcome"] == "Crash", proc.stdout[-3000:]
+    assert by["test_isolated_double_that_fails"]["outcome"] == "Fail"
+    assert by["test_isolated_double_that_fails"]["message"] == "GUARANTEE-map-success: a failure inside the isolated child"
+    assert by["test_zzz_after_the_isolated_ones"]["outcome"] == "Pass"
+    assert len({t.get("worker") for t in doc["tests"]}) == 1, "all three ran in one worker, which the crash did not end"

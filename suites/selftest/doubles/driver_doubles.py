@@ -83,3 +83,23 @@ def test_driver_that_crashes_while_hypothesis_shrinks(tmp_path_factory):
             raise AssertionError(f"GUARANTEE-map-success: {x} > 10")
 
     inner()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.isolated
+def test_isolated_double_that_crashes_its_process():
+    """Marked isolated: it crashes its own child process, never the worker that runs the tests after it."""
+    ctypes.string_at(0)
+
+
+@pytest.mark.isolated
+def test_isolated_double_that_fails():
+    """Marked isolated: its child's failure message is its own."""
+    raise AssertionError("GUARANTEE-map-success: a failure inside the isolated child")
+
+
+def test_zzz_after_the_isolated_ones():
+    """Runs after the isolated doubles in the same worker: it passes only if that worker is alive and unbroken."""
+    assert True
