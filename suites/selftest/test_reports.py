@@ -123,7 +123,7 @@ def _run_doubles(tmp_path, *extra):
 
 @pytest.fixture(scope="module")
 def doubles_run(tmp_path_factory):
-    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned and not shrinks and not isolated")
+    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned and not shrinks and not isolated and not fixture_setup")
 
 
 def test_a_crash_while_devices_are_destroyed_is_reported_against_the_last_test(tmp_path):
@@ -164,11 +164,11 @@ def test_the_failing_double_was_retried_and_the_flake_recorded(doubles_run):
 
 def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
     base = tmp_path / "baseline.txt"
-    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash and not shrinks and not isolated", f"--baseline={base}", "--update-baseline")
+    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash and not shrinks and not isolated and not fixture_setup", f"--baseline={base}", "--update-baseline")
     assert "baseline written" in proc.stdout
     text = base.read_text()
     assert "test_driver_call_that_crashes,Crash" in text and "test_failing_driver,Fail" in text and "test_flaky_driver,Flake" in text
-    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash and not shrinks and not isolated", f"--baseline={base}")
+    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash and not shrinks and not isolated and not fixture_setup", f"--baseline={base}")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "0 new failures" in proc.stdout
 
@@ -403,3 +403,11 @@ def test_an_isolated_test_breaks_only_its_own_process(tmp_path):
     assert by["test_isolated_double_that_fails"]["message"] == "GUARANTEE-map-success: a failure inside the isolated child"
     assert by["test_zzz_after_the_isolated_ones"]["outcome"] == "Pass"
     assert len({t.get("worker") for t in doc["tests"]}) == 1, "all three ran in one worker, which the crash did not end"
+
+
+def test_a_crash_in_fixture_set_up_is_a_crash_and_the_run_goes_on(tmp_path):
+    """A driver that segfaults while a fixture sets up its objects: that test is a Crash, the others run, no INTERNALERROR."""
+    proc, _, doc = _run_doubles(tmp_path, "-k", "fixture_setup or neighbour", "--flake-reruns=0")
+    outcomes = {t["nodeid"].rsplit("::", 1)[1]: t["outcome"] for t in doc["tests"]}
+    assert outcomes == {"test_driver_that_crashes_in_fixture_setup": "Crash", "test_passing_neighbour": "Pass"}, proc.stdout[-2000:]
+    assert "INTERNALERROR" not in proc.stdout + proc.stderr and proc.returncode == 1

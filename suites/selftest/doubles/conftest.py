@@ -11,3 +11,8 @@ collect_ignore_glob = ["*.py"]
 def crash_at_session_teardown():
     yield
     ctypes.string_at(0)  # like a driver crashing in vkDestroyDevice
+
+
+@pytest.fixture
+def crash_in_setup():
+    ctypes.string_at(0)  # like a driver crashing while a fixture creates its objects

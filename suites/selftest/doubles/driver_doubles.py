@@ -103,3 +103,7 @@ def test_isolated_double_that_fails():
 def test_zzz_after_the_isolated_ones():
     """Runs after the isolated doubles in the same worker: it passes only if that worker is alive and unbroken."""
     assert True
+
+
+def test_driver_that_crashes_in_fixture_setup(crash_in_setup):
+    """Its fixture crashes the process before the test body runs."""
