@@ -246,7 +246,9 @@ def pytest_runtest_protocol(item, nextitem):
     from _pytest.runner import runtestprotocol
 
     dog = getattr(item.config, "_vk_watchdog", None)
-    reruns = max(0, item.config.getoption("--flake-reruns"))
+    # An isolated test (fixtures/plugins/isolation.py) is not re-run: its failure is a driver left broken,
+    # and a fresh child that happens to pass would hide an intermittent driver bug as a Flake.
+    reruns = 0 if item.get_closest_marker("isolated") else max(0, item.config.getoption("--flake-reruns"))
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     attempts = []
     for attempt in range(reruns + 1):
