@@ -51,20 +51,12 @@ MAP_ROWS = [
 ]
 
 
-def _legacy_call(mem, row, allocation_size) -> LegacyMapCall:
-    """The vkMapMemory call of a row: its arguments set on the call itself (vkMapMemory takes no structure)."""
-    call = mem.map_call()
-    for k, v in row.arguments(allocation_size).items():
-        setattr(call, k, v)
-    return call
-
-
 @pytest.mark.parametrize("row", params(MAP_ROWS))
 @given(allocation_size=allocation_sizes(), data=st.data())
 def test_map_boundary_row(device, memory_pool, host_visible_types, row, allocation_size, data):
     """A valid row maps with VK_SUCCESS and an aligned pointer on any HOST_VISIBLE type; an invalid row is refused with exactly its VUID."""
     with memory_pool.lease(data.draw(st.sampled_from(host_visible_types), label="memory type"), allocation_size) as mem:
-        call = _legacy_call(mem, row, allocation_size)
+        call = row.call(mem.map_call, allocation_size)
         if not row.valid:
             assert_refused(device.driver, call, {row.rule})
             return
@@ -90,9 +82,7 @@ def test_unmap_boundary_row(device, memory_pool, host_visible_types, row, mapped
     """A valid row unmaps a mapping made by vkMapMemory2KHR or vkMapMemory; an invalid row is refused with exactly its VUID."""
     with memory_pool.lease(host_visible_types[0], SIZE) as mem:
         assert_success(mem.map_with(mapped_by))
-        call = mem.unmap_call()
-        for k, v in row.arguments().items():
-            setattr(call, k, v)
+        call = row.call(mem.unmap_call)
         if not row.valid:
             assert_refused(device.driver, call, {row.rule})
             mem.unmap()
