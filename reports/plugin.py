@@ -99,16 +99,9 @@ class Watchdog:
 def pytest_cmdline_main(config):
     """Before anything else (a device probe, a run per device), in the controller: a bad option of
     this plugin is one line and exit 4."""
-    if _is_worker(config) or config.option.help:
-        return None
-    from vkmap_cts.fixtures.plugins.options import fail_setup
-    from vkmap_cts.fixtures.vk.errors import BadOption
+    from vkmap_cts.fixtures.plugins.options import check_before_running
 
-    try:
-        _check_options(config)
-    except BadOption as err:
-        fail_setup(err)
-    return None
+    check_before_running(config, _check_options)
 
 
 def _check_options(config) -> None:
@@ -355,6 +348,28 @@ def _classify_timeouts(config, writer) -> None:
 FORWARDED = ("--vk-device", "--vk-icd", "--vk-api-version", "--hypothesis-profile", "-p")
 
 
+def alone(config, nodeid: str, report_dir: str) -> list[str]:
+    """The command of a child pytest that runs ``nodeid`` alone as this run would (its driver, profile
+    and ini settings), without xdist or re-runs: for crash re-runs and isolated tests."""
+    args = list(config.invocation_params.args)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--flake-reruns=0"]
+    cmd += ["--rootdir", str(config.rootpath), f"--report-dir={report_dir}", nodeid]
+    if config.inipath:
+        cmd += ["-c", str(config.inipath)]
+    return cmd + _forwarded(args) + _ini_overrides(args)
+
+
+def _ini_overrides(args: list[str]) -> list[str]:
+    """The run's -o / --override-ini settings, for a child to collect and run as the run does."""
+    out = []
+    for i, a in enumerate(args):
+        if a in ("-o", "--override-ini") and i + 1 < len(args):
+            out += [a, args[i + 1]]
+        elif a.startswith("--override-ini="):
+            out.append(a)
+    return out
+
+
 def _forwarded(args: list[str]) -> list[str]:
     """The options of the run that select the driver and the profile, in either form (--opt v, --opt=v)."""
     out = []
@@ -379,25 +394,7 @@ def _crash_inputs(config, writer) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             crumbs = Path(tmp) / "calls.txt"
             env = dict(os.environ, VKMAP_CTS_BREADCRUMBS=str(crumbs))
-            cmd = [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-p",
-                "no:xdist",
-                "-q",
-                "--flake-reruns=0",
-                "--vk-test-timeout=60",
-                "-c",
-                str(config.inipath or Path(config.rootpath) / "pyproject.toml"),
-                "--rootdir",
-                str(config.rootpath),
-                f"--report-dir={tmp}/out",
-                rec["nodeid"],
-            ]
-            cmd += _forwarded(list(config.invocation_params.args))
+            cmd = alone(config, rec["nodeid"], f"{tmp}/out") + ["--vk-test-timeout=60"]
             try:
                 proc = subprocess.run(cmd, cwd=config.rootpath, env=env, capture_output=True, text=True, timeout=120)
                 code = proc.returncode
@@ -451,12 +448,17 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_itemcollected(item):
-    """In a worker: count the conformance tests collected, for the controller's "N of M tests"."""
+    """Count the conformance tests collected, before any deselection, for "N of M tests": in the
+    process that collects them (a worker hands its count to the controller at its end)."""
     from vkmap_cts.reports import scope
 
-    if _is_worker(item.config) and not scope.is_selftest(item.nodeid):
-        out = item.config.workeroutput
-        out["vkmap_collected"] = out.get("vkmap_collected", 0) + 1
+    if scope.is_selftest(item.nodeid):
+        return
+    config = item.config
+    if _is_worker(config):
+        config.workeroutput["vkmap_collected"] = config.workeroutput.get("vkmap_collected", 0) + 1
+    elif getattr(config, "_vk_results", None) is not None:
+        config._vk_results.collected += 1
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -91,12 +91,6 @@ class ResultsWriter:
         for name in self.OUTPUTS:
             (out / name).unlink(missing_ok=True)
 
-    def pytest_itemcollected(self, item):
-        from vkmap_cts.reports import scope
-
-        if not scope.is_selftest(item.nodeid):
-            self.collected += 1
-
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error):
         self.collected = max(self.collected, getattr(node, "workeroutput", {}).get("vkmap_collected", 0))
