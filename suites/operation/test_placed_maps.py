@@ -38,9 +38,9 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, ho
         with reserved(size, align) as address:
             if placed_map(mem, address, entry) is None:
                 not_supported("the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)")
-            assert_bytes_equal("GUARANTEE-identical-to-vkMapMemory", bytes(mem.bytes()), before, f"{mem}: read through the placed mapping")
+            assert_bytes_equal("GUARANTEE-identical-to-vkMapMemory", mem.read(), before, f"{mem}: read through the placed mapping")
             after = pattern(seed + 1, size)
-            mem.bytes()[:] = after
+            mem.write(after)
             mem.unmap2()
         assert_bytes_equal(
             "GUARANTEE-identical-to-vkMapMemory",

@@ -223,15 +223,15 @@ def test_bytes_lost_at_unmap_fail_the_stateful_models_check(device, mutate, mem,
     model = ModelMemory(mem.size)
     assert_success(mem.map_with(entry))
     model.map(entry, 0, W)
-    model.learn(bytes(mem.bytes()))
-    mem.bytes()[10:20] = bytes(range(1, 11))
+    model.learn(mem.read())
+    mem.write(bytes(range(1, 11)), at=10)
     model.write(10, bytes(range(1, 11)))
     mem.unmap_with(unmap_entry)
     model.unmap()
     assert_success(mem.map_with(entry))
     model.map(entry, 0, W)
     with pytest.raises(AssertionError, match="differ"):
-        assert_bytes_equal("GUARANTEE-stateful-model", bytes(mem.bytes()), model.expected(), "model")
+        assert_bytes_equal("GUARANTEE-stateful-model", mem.read(), model.expected(), "model")
     mem.unmap_with(unmap_entry)
 
 
