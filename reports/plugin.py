@@ -384,17 +384,23 @@ def _forwarded(args: list[str]) -> list[str]:
 
 
 def _crash_inputs(config, writer) -> None:
-    """Re-run each crashed test alone in a child, writing every driver call to a breadcrumb
-    file first: the last call before the crash is the input that caused it."""
+    """Re-run each crashed or hung test alone in a child, writing every driver call to a breadcrumb
+    file and the journal first: the last call before the crash is the input that caused it, and the
+    journal's last example is what its standalone reproducer replays."""
     import subprocess
     import tempfile
 
-    crashed = [t for t in writer.tests.values() if t["outcome"] == "Crash"][:10]
-    for rec in crashed:
+    from vkmap_cts.fixtures.plugins.reproducers import reproducers_dir
+    from vkmap_cts.fixtures.reproduce.confirm import reproduce
+    from vkmap_cts.fixtures.vk import journal
+
+    dead = [t for t in writer.tests.values() if t["outcome"] in ("Crash", "Timeout")][:10]
+    for n, rec in enumerate(dead, 1):
+        sys.stderr.write(f"vkmap-cts: re-running {rec['nodeid']} alone for its crash input and reproducer ({n} of {len(dead)})\n")
         with tempfile.TemporaryDirectory() as tmp:
             crumbs = Path(tmp) / "calls.txt"
-            env = dict(os.environ, VKMAP_CTS_BREADCRUMBS=str(crumbs))
-            cmd = alone(config, rec["nodeid"], f"{tmp}/out") + ["--vk-test-timeout=60"]
+            env = dict(os.environ, VKMAP_CTS_BREADCRUMBS=str(crumbs), **{journal.ENV_FILE: str(Path(tmp) / "journal.jsonl")})
+            cmd = alone(config, rec["nodeid"], f"{tmp}/out") + [f"--vk-test-timeout={min(60.0, config.getoption('--vk-test-timeout') or 60.0):g}"]
             try:
                 proc = subprocess.run(cmd, cwd=config.rootpath, env=env, capture_output=True, text=True, timeout=120)
                 code = proc.returncode
@@ -402,6 +408,9 @@ def _crash_inputs(config, writer) -> None:
                 code = "timeout"
             lines = crumbs.read_text().splitlines() if crumbs.exists() else []
             rec["crash_input"] = {"rerun_exit": code, "last_call": lines[-1] if lines else None, "calls_before": len(lines)}
+            if "standalone" not in rec:
+                snapshot = journal.load(Path(tmp) / "journal.jsonl")
+                rec["standalone"] = reproduce(snapshot, rec["nodeid"], rec["outcome"], reproducers_dir(config), rec.get("message"), config.getoption("--vk-call-timeout"))
 
 
 @pytest.hookimpl(trylast=True)

@@ -118,6 +118,8 @@ class ResultsWriter:
                     counts[k] = counts.get(k, 0) + n
             elif name == "attempts":
                 rec["attempts"] = value
+            elif name == "standalone":
+                rec["standalone"] = value
             else:
                 rec.setdefault("properties", {})[name] = value
         if counts:
