@@ -84,9 +84,17 @@ def lead(t: dict) -> str:
 
 
 def with_sentence(t: dict) -> str:
-    """The failure's text, led by the sentence of the specification its check enforces."""
+    """The failure's text, led by the sentence of the specification its check enforces and its standalone reproducer."""
     head = f'{t["rule"]}: "{t["sentence"]}" ({t["source"]})\n\n' if t.get("sentence") else ""
-    return head + (t.get("details") or "")
+    line = standalone(t)
+    return head + (f"{line}\n\n" if line else "") + (t.get("details") or "")
+
+
+def standalone(t: dict) -> str | None:
+    """One line on a failing test's standalone C reproducer: how often it reproduced, its file, the command."""
+    from vkmap_cts.fixtures.reproduce.confirm import summary
+
+    return summary(t.get("standalone"))
 
 
 def _devices(doc: dict) -> list[dict]:
@@ -115,6 +123,12 @@ def summary_md(doc: dict) -> str:
             lines.append(f"- `{_md(t['nodeid'])}`: {_md(lead(t))}" + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else ""))
             if t.get("sentence"):
                 lines.append(f"  - spec: “{_md(t['sentence'])}” ({_md(t['source'])})")
+            sa = t.get("standalone") or {}
+            if sa.get("file"):
+                shown = f"reproduces standalone: {sa['reproduced']}/{sa['runs']}" if sa.get("reproduced") is not None else _md(sa.get("reason"))
+                lines.append(f"  - {shown} — [{_md(sa['file'])}]({sa['file']}): `{_md(sa['command'])}`")
+            elif sa.get("reason"):
+                lines.append(f"  - {_md(sa['reason'])}")
     x = doc.get("layerCrossCheck")
     if x:
         lines += [
@@ -193,6 +207,14 @@ def report_html(doc: dict) -> str:
             parts.append(f"<p>Falsifying example:</p><pre>{E(r['example'])}</pre>")
         if r.get("reproduce"):
             parts.append(f"<p>Reproduce with <code>{E(r['reproduce'])}</code></p>")
+        sa = t.get("standalone") or {}
+        if sa.get("file"):
+            shown = f"reproduces standalone: {sa['reproduced']}/{sa['runs']}" if sa.get("reproduced") is not None else sa.get("reason", "")
+            parts.append(f'<p>Standalone C reproducer <a href="{E(sa["file"])}"><code>{E(sa["file"])}</code></a>: {E(shown)}</p><pre>{E(sa["command"])}</pre>')
+            if sa.get("observed"):
+                parts.append(f"<p>It printed:</p><pre>{E(sa['observed'])}</pre>")
+        elif sa.get("reason"):
+            parts.append(f"<p>{E(sa['reason'])}</p>")
         if t.get("crash_input", {}).get("last_call"):
             parts.append(f"<p>The call that crashed (re-run alone, last call made):</p><pre>{E(t['crash_input']['last_call'])}</pre>")
         parts.append(f"<details><summary>traceback</summary><pre>{E((t.get('details') or '')[-3000:])}</pre></details>")

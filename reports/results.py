@@ -90,6 +90,8 @@ class ResultsWriter:
         out = Path(self.config.getoption("--report-dir"))
         for name in self.OUTPUTS:
             (out / name).unlink(missing_ok=True)
+        for old in (out / "reproducers").glob("*.c"):
+            old.unlink()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error):
@@ -231,6 +233,12 @@ class ResultsWriter:
         return any(r["outcome"] in model.FAILING for r in (self.doc or {}).get("selftests", {}).get("tests", []))
 
     def pytest_terminal_summary(self, terminalreporter):
+        from vkmap_cts.reports.render import standalone
+
+        for t in (self.doc or {}).get("tests", []):
+            line = standalone(t) if t["outcome"] in model.FAILING else None
+            if line:
+                terminalreporter.write_line(f"vkmap-cts: {t['nodeid']}: {line}")
         if self.summary:
             terminalreporter.write_line(self.summary)
 

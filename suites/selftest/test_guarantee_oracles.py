@@ -53,3 +53,13 @@ def test_flush_of_a_range_that_rounds_outside_the_mapping_is_refused(device, mem
             mem.unmap2()
         with pytest.raises(SuiteBug, match="not inside the mapping"):
             transfers.invalidate(mem, 0, atom)
+
+
+def test_every_rule_is_named_from_its_failure_message():
+    """A failure message that starts with any rule's ID (a guarantee, a VUID) gets that rule and its sentence in the reports."""
+    from vkmap_cts.fixtures.rules.catalogue import entries, failed_rule
+    from vkmap_cts.fixtures.rules.guarantees import GUARANTEES
+
+    for rule in [*GUARANTEES, *(e["vuid"] for e in entries())]:
+        found = failed_rule(f"E           AssertionError: {rule}: what was expected, what was observed")
+        assert found is not None and found[0] == rule, f"{rule}: a failure message naming it is read as {found}"

@@ -1,0 +1,122 @@
+"""Self-tests of the standalone reproducers (fixtures/reproduce/): generated from a journal, they
+show a real driver bug and only that.
+
+The bugs come from VK_LAYER_VKMAP_buggy (doubles/buggy_layer.c), a layer built here and put
+between the loader and the real driver: a misaligned pointer, an ignored offset, bytes lost at
+unmap.  For each, a conformance test run with the layer must Fail, and the reproducer it wrote
+must exit 1 three times out of three with the layer, and 0 three times without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vkmap_cts.fixtures.reproduce import c_source, confirm
+from vkmap_cts.suites.selftest.doubles import buggy_layer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A test of each bug, and the rule it must break.
+CAUGHT_BY = {
+    "misaligned": ("suites/operation/test_alignment.py::test_every_map_is_aligned[vkMapMemory2KHR]", "GUARANTEE-map-alignment"),
+    "ignored-offset": (
+        "suites/operation/test_identical_to_map_memory.py::test_bytes_written_through_one_entry_point_are_read_through_another[vkMapMemory2KHR-vkMapMemory2KHR]",
+        "GUARANTEE-",
+    ),
+    "lost-bytes": ("suites/operation/test_map_memory2.py::test_whole_allocation_on_every_host_visible_type", "GUARANTEE-contents-preserved"),
+}
+
+
+@pytest.fixture(scope="module")
+def layer(tmp_path_factory):
+    try:
+        return buggy_layer.build(tmp_path_factory.mktemp("buggy-layer"))
+    except buggy_layer.CannotBuild as e:
+        pytest.skip(f"NotSupported: {e}")
+
+
+def _run(tmp_path: Path, nodeid: str, env: dict) -> dict:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--flake-reruns=0", "--hypothesis-profile=ci", f"--report-dir={tmp_path}", nodeid]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    results = tmp_path / "results.json"
+    assert results.is_file(), proc.stdout[-3000:] + proc.stderr[-2000:]
+    (test,) = json.loads(results.read_text())["tests"]
+    return test
+
+
+@pytest.mark.parametrize("bug", sorted(CAUGHT_BY))
+def test_each_layer_bug_fails_and_its_reproducer_shows_it_only_with_the_layer(layer, tmp_path, bug):
+    """The test Fails with the layer; its reproducer exits 1 three times with it and 0 three times without it."""
+    nodeid, rule = CAUGHT_BY[bug]
+    with_layer = dict(os.environ, **buggy_layer.enabling(layer, bug))
+    test = _run(tmp_path / "run", nodeid, with_layer)
+    assert test["outcome"] == "Fail" and test.get("rule", "").startswith(rule), (test["outcome"], test.get("message"))
+    standalone = test["standalone"]
+    assert standalone.get("reproduced") == 3 and standalone["runs"] == 3, standalone
+    source = tmp_path / "run" / standalone["file"]
+    assert source.is_file() and test["rule"] in standalone["observed"], standalone
+
+    exe = tmp_path / "repro"
+    subprocess.run(["cc", *confirm.BUILD, str(exe), str(source), "-ldl"], check=True, capture_output=True)
+    without = {k: v for k, v in os.environ.items() if k not in buggy_layer.enabling(layer, bug)}
+    for env, expected in ((with_layer, 1), (without, 0)):
+        codes = [subprocess.run([str(exe)], env=env, capture_output=True, timeout=60).returncode for _ in range(3)]
+        assert codes == [expected] * 3, f"{bug}: {'with' if expected else 'without'} the layer the reproducer exited {codes}"
+
+
+def _journal(*events, devices=None, memories=None) -> dict:
+    dev = {7: {"uuid": "00" * 16, "name": "a device", "instance_api_version": 4210688, "extensions": ["VK_KHR_map_memory2"], "placed_features": None, "queue_family": 0}}
+    return {"devices": devices or dev, "memories": memories or {}, "events": list(events)}
+
+
+FAILED = {"op": "check", "passed": False, "message": "m"}
+ALLOC = {"op": "allocate", "memory": 1, "device": 7, "type": 0, "size": 256}
+MAP = {"op": "call", "entry": "vkMapMemory2KHR", "memory": 1, "offset": 0, "size": 256, "flags": 0, "next": [], "result": 0, "ptr": 0x1000}
+
+
+def test_the_replay_ends_at_the_failed_check():
+    """A Fail replays up to its first failed check; the events after it (the test's clean-up) are not replayed."""
+    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    after = {"op": "free", "memory": 1}
+    source = c_source.generate(_journal(ALLOC, MAP, failed, after), "t", "Fail")
+    assert "% 64u" in source and "free_memory(&dev" not in source
+
+
+def test_a_disallowed_result_is_where_a_fail_without_a_failed_check_ends():
+    """A Fail the return-code oracle found (no failed check) ends at the call whose result the spec does not allow."""
+    bad = dict(MAP, result=-13)
+    assert c_source.failing_event([ALLOC, bad, {"op": "free", "memory": 1}], "Fail") == 1
+
+
+@pytest.mark.parametrize(
+    ("events", "why"),
+    [
+        ([ALLOC, MAP], "not one of the checks"),
+        ([MAP, {"op": "check", "rule": "GUARANTEE-map-success", "kind": "success", "passed": False, "message": "m", "call": 0}], "does not say how memory"),
+        (
+            [ALLOC, dict(MAP, flags=1, next=[["placed", 0x5000]]), dict(FAILED, rule="GUARANTEE-placed-address", kind="placed_at", call=1, address=0x5000)],
+            "lies in no range",
+        ),
+        ([ALLOC, MAP, {"op": "check", "rule": "GUARANTEE-contents-preserved", "kind": "bytes", "passed": False, "message": "m", "read": None, "expected": b"x"}], "no read"),
+    ],
+    ids=["no-failed-check", "memory-of-unknown-origin", "address-outside-every-range", "bytes-no-read-returned"],
+)
+def test_a_journal_that_cannot_be_replayed_says_why(events, why):
+    """No reproducer is better than one that replays something else: each gap in the journal is named."""
+    with pytest.raises(c_source.NoReproducer, match=why):
+        c_source.generate(_journal(*events), "t", "Fail")
+
+
+def test_without_a_compiler_the_report_gets_one_line(tmp_path, monkeypatch):
+    """A machine without cc writes the reproducer and says, in one line, that it was not built or run."""
+    monkeypatch.setattr(confirm.shutil, "which", lambda name: None)
+    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    info = confirm.reproduce(_journal(ALLOC, MAP, failed), "suites/a.py::t[x]", "Fail", tmp_path / "reproducers")
+    assert info["reproduced"] is None and "no C compiler" in info["reason"] and (tmp_path / info["file"]).is_file()
+    assert confirm.summary(info).startswith("no C compiler (cc) on this machine")
