@@ -4,7 +4,9 @@ show a real driver bug and only that.
 The bugs come from VK_LAYER_VKMAP_buggy (doubles/buggy_layer.c), a layer built here and put
 between the loader and the real driver: a misaligned pointer, an ignored offset, bytes lost at
 unmap.  For each, a conformance test run with the layer must Fail, and the reproducer it wrote
-must exit 1 three times out of three with the layer, and 0 three times without it.
+must exit 1 three times out of three with the layer, and 0 three times without it.  The same
+layer crashes or hangs inside a map: the test is a Crash or a Timeout, and its reproducer ends
+at that call.
 """
 
 from __future__ import annotations
@@ -41,8 +43,20 @@ def layer(tmp_path_factory):
         pytest.skip(f"NotSupported: {e}")
 
 
-def _run(tmp_path: Path, nodeid: str, env: dict) -> dict:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--flake-reruns=0", "--hypothesis-profile=ci", f"--report-dir={tmp_path}", nodeid]
+def _run(tmp_path: Path, nodeid: str, env: dict, *options: str) -> dict:
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--flake-reruns=0",
+        "--hypothesis-profile=ci",
+        f"--report-dir={tmp_path}",
+        nodeid,
+        *(options or ("-p", "no:xdist")),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     results = tmp_path / "results.json"
     assert results.is_file(), proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -68,6 +82,21 @@ def test_each_layer_bug_fails_and_its_reproducer_shows_it_only_with_the_layer(la
     for env, expected in ((with_layer, 1), (without, 0)):
         codes = [subprocess.run([str(exe)], env=env, capture_output=True, timeout=60).returncode for _ in range(3)]
         assert codes == [expected] * 3, f"{bug}: {'with' if expected else 'without'} the layer the reproducer exited {codes}"
+
+
+@pytest.mark.parametrize(("bug", "outcome", "said"), [("crash", "Crash", "CRASH: expected vkMapMemory2KHR("), ("hang", "Timeout", "HANG: expected vkMapMemory2KHR(")])
+def test_a_driver_that_crashes_or_hangs_in_a_call_gets_a_reproducer_that_ends_there(layer, tmp_path, bug, outcome, said):
+    """A Crash or Timeout's reproducer (from the test's re-run alone) replays up to the call that died in it and exits 1 there, three times of three; 0 without the layer."""
+    nodeid = CAUGHT_BY["misaligned"][0]
+    with_layer = dict(os.environ, **buggy_layer.enabling(layer, bug))
+    test = _run(tmp_path / "run", nodeid, with_layer, "-n", "1", "--vk-call-timeout=1", "--vk-test-timeout=60")
+    assert test["outcome"] == outcome, test
+    standalone = test["standalone"]
+    assert standalone.get("reproduced") == 3 and said in standalone["observed"], standalone
+    exe = tmp_path / "repro"
+    subprocess.run(["cc", *confirm.BUILD, str(exe), str(tmp_path / "run" / standalone["file"]), "-ldl"], check=True, capture_output=True)
+    without = {k: v for k, v in os.environ.items() if k not in buggy_layer.enabling(layer, bug)}
+    assert subprocess.run([str(exe)], env=without, capture_output=True, timeout=60).returncode == 0
 
 
 def _journal(*events, devices=None, memories=None) -> dict:

@@ -13,10 +13,14 @@
  *                   bytes).  Only the alignment is wrong.
  *   ignored-offset  a map with offset > 0 maps from offset 0 instead and returns that pointer.
  *   lost-bytes      each unmap first zeroes the whole mapped range.
+ *   crash           a map with offset > 0 dies of SIGSEGV inside the call, as a driver bug would.
+ *   hang            a map with offset > 0 never returns.
  *   anything else   pass-through.
  * Placed maps (VK_EXT_map_memory_placed) are never moved or shifted: only lost-bytes touches them.
  */
 #include <pthread.h>
+#include <unistd.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +52,7 @@ typedef VkResult(VKAPI_PTR *unmap2_fn)(VkDevice, const VkMemoryUnmapInfoKHR *);
 #define SKEW 8u         /* misaligned: (ptr - offset) % 64 */
 #define MAX_OBJECTS 64  /* live instances, live devices */
 
-enum bug { NONE, MISALIGNED, IGNORED_OFFSET, LOST_BYTES };
+enum bug { NONE, MISALIGNED, IGNORED_OFFSET, LOST_BYTES, CRASH, HANG };
 enum entry { LEGACY, KHR, CORE }; /* vkMapMemory, vkMapMemory2KHR, vkMapMemory2 (and their unmaps) */
 
 struct instance {
@@ -96,7 +100,12 @@ static void *key(const void *handle) { return *(void *const *)handle; }
 static enum bug bug(void) {
     const char *b = getenv("VKMAP_BUGGY_LAYER_BUG");
     if (!b) return NONE;
-    return !strcmp(b, "misaligned") ? MISALIGNED : !strcmp(b, "ignored-offset") ? IGNORED_OFFSET : !strcmp(b, "lost-bytes") ? LOST_BYTES : NONE;
+    return !strcmp(b, "misaligned")       ? MISALIGNED
+           : !strcmp(b, "ignored-offset") ? IGNORED_OFFSET
+           : !strcmp(b, "lost-bytes")     ? LOST_BYTES
+           : !strcmp(b, "crash")          ? CRASH
+           : !strcmp(b, "hang")           ? HANG
+                                          : NONE;
 }
 
 static struct instance *find_instance(void *k) { /* caller holds the lock; k NULL: a free slot */
@@ -242,6 +251,8 @@ static VkResult map(VkDevice device, enum entry e, const VkMemoryMapInfoKHR *ask
     VkMemoryMapInfoKHR info = *asked;
     enum bug b = bug();
     int placed = (asked->flags & PLACED_BIT) != 0;
+    if (b == CRASH && asked->offset > 0) raise(SIGSEGV);
+    while (b == HANG && asked->offset > 0) pause();
     if (b == IGNORED_OFFSET && !placed && asked->offset > 0) {
         info.offset = 0;
         info.size = asked->size == VK_WHOLE_SIZE ? VK_WHOLE_SIZE : asked->offset + asked->size;

@@ -4,7 +4,7 @@ and that each standalone reproducer exits 1 with the layer and 0 without it.
 
 ``build(dest)`` compiles the layer and writes its manifest into ``dest``; ``enabling(dest, bug)`` gives
 the environment that makes the Vulkan loader load it into every instance of a child process, with
-``bug`` one of ``misaligned``, ``ignored-offset``, ``lost-bytes`` (anything else: pass-through)."""
+``bug`` one of ``misaligned``, ``ignored-offset``, ``lost-bytes``, ``crash``, ``hang`` (anything else: pass-through)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ NAME = "VK_LAYER_VKMAP_buggy"
 SOURCE = pathlib.Path(__file__).with_name("buggy_layer.c")
 LIBRARY = "libvkmap_buggy_layer.so"
 MANIFEST = "VkLayer_vkmap_buggy.json"
-BUGS = ("misaligned", "ignored-offset", "lost-bytes")
+BUGS = ("misaligned", "ignored-offset", "lost-bytes", "crash", "hang")
 
 
 class CannotBuild(RuntimeError):
