@@ -390,8 +390,7 @@ def _crash_inputs(config, writer) -> None:
     import subprocess
     import tempfile
 
-    from vkmap_cts.fixtures.plugins.reproducers import reproducers_dir
-    from vkmap_cts.fixtures.reproduce.confirm import reproduce
+    from vkmap_cts.fixtures.plugins.reproducers import reproduce_for
     from vkmap_cts.fixtures.vk import journal
 
     dead = [t for t in writer.tests.values() if t["outcome"] in ("Crash", "Timeout")][:10]
@@ -410,7 +409,7 @@ def _crash_inputs(config, writer) -> None:
             rec["crash_input"] = {"rerun_exit": code, "last_call": lines[-1] if lines else None, "calls_before": len(lines)}
             if "standalone" not in rec:
                 snapshot = journal.load(Path(tmp) / "journal.jsonl")
-                rec["standalone"] = reproduce(snapshot, rec["nodeid"], rec["outcome"], reproducers_dir(config), rec.get("message"), config.getoption("--vk-call-timeout"))
+                rec["standalone"] = reproduce_for(config, snapshot, rec["nodeid"], rec["outcome"], rec.get("message"))
 
 
 @pytest.hookimpl(trylast=True)
