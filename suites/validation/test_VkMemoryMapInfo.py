@@ -395,6 +395,15 @@ def test_range_placed_offset_not_aligned(placed_device, host_visible_types, entr
         placed_device.free(mem)
 
 
+@violates("VUID-VkMemoryMapInfo-flags-09575")
+@entries
+def test_placed_map_of_imported_host_memory(placed_device, import_host_memory, entry):
+    """A placed map of memory imported from a host allocation (VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT)."""
+    require_entry(placed_device, entry)
+    mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
+    assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09575"})
+
+
 PLACED_SIZE_ROWS = [
     invalid("VUID-VkMemoryMapInfo-flags-09574", "size = allocationSize, not a multiple of minPlacedMemoryMapAlignment", size="allocationSize"),
     invalid("VUID-VkMemoryMapInfo-flags-09651", "size = VK_WHOLE_SIZE of an allocation that is not a multiple of minPlacedMemoryMapAlignment", size=WHOLE),

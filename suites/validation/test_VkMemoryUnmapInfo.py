@@ -204,3 +204,15 @@ def test_reserve_without_the_feature(device_without_placed, host_visible_types, 
         mem.unmap2()
     finally:
         device_without_placed.free(mem)
+
+
+@violates("VUID-VkMemoryUnmapInfo-flags-09580")
+@entries
+def test_reserve_on_imported_host_memory(placed_device, import_host_memory, entry):
+    """VK_MEMORY_UNMAP_RESERVE_BIT_EXT on mapped memory imported from a host allocation."""
+    require_entry(placed_device, entry)
+    require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
+    mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
+    assert_success(mem.map2())
+    assert_refused(placed_device.driver, mem.unmap2_call(flags=RESERVE, entry=entry), {"VUID-VkMemoryUnmapInfo-flags-09580"})
+    mem.unmap2()
