@@ -427,10 +427,11 @@ class PlacedEmulation:
         "other code"   unmaps, keeps the range, and returns VK_ERROR_UNKNOWN
     """
 
-    def __init__(self, real: dict, decline: str | None):
+    def __init__(self, real: dict, decline: str | None, in_place: bool = False):
         from vkmap_cts.fixtures.vk import address_space
 
         self.real, self.decline, self.libc = real, decline, address_space._libc
+        self.in_place = in_place  # the bug of copying into the pages at pPlacedAddress instead of replacing them
         self.placed = {}  # memory handle -> (driver's pointer, placed address, size)
 
     def _fixed(self, address: int, size: int, prot: int) -> None:
@@ -452,7 +453,8 @@ class PlacedEmulation:
                 info.flags, info.pNext = flags, chain
             if result == 0:
                 size = _mapped_size(info)
-                self._fixed(address, size, 0x3)  # PROT_READ | PROT_WRITE
+                if not self.in_place:
+                    self._fixed(address, size, 0x3)  # PROT_READ | PROT_WRITE
                 ffi.memmove(ffi.cast("uint8_t*", address), ffi.cast("uint8_t*", pp[0]), size)
                 self.placed[_handle(info.memory)] = (_ptr(pp), address, size)
                 _set(pp, address)
@@ -472,7 +474,7 @@ class PlacedEmulation:
             ffi.memmove(ffi.cast("uint8_t*", ptr), ffi.cast("uint8_t*", address), size)
             if reserve and self.decline == "but unmaps":
                 self.libc.munmap(address, size)
-            else:
+            elif not self.in_place:
                 self._fixed(address, size, 0)  # PROT_NONE: reserved again
             flags, info.flags = info.flags, 0
             try:
@@ -505,8 +507,8 @@ def emulated_placed(device, mutate):
     device.state.placed = PlacedMapSupport(True, False, True, 4096)
     device.state.extensions = device.state.extensions | {"VK_EXT_map_memory_placed"}
 
-    def install(decline):
-        mutate(**PlacedEmulation(dict(device.driver.pfn), decline).entries())
+    def install(decline, in_place=False):
+        mutate(**PlacedEmulation(dict(device.driver.pfn), decline, in_place).entries())
 
     yield install
     device.state.placed, device.state.extensions = saved
@@ -550,3 +552,28 @@ def test_a_reserving_unmap_that_declines_and_unmaps_or_returns_another_code_fail
     emulated_placed(decline)
     with under_pressure("a test double whose unmap returns a code the check must reject"), pytest.raises(AssertionError, match=f"^GUARANTEE-unmap-reserve: .*{match}"):
         _reserve_unmap(device, host_visible_types, "vkUnmapMemory2KHR")
+
+
+@pytest.mark.parametrize("entry", ["vkMapMemory2KHR", "vkMapMemory2"])
+@pytest.mark.parametrize("reserve", [False, True], ids=["exact_size", "unmap_reserve"])
+def test_cts_placed_cases_pass_a_driver_that_replaces_the_pages_and_fail_one_that_writes_into_them(device, emulated_placed, host_visible_types, entry, reserve):
+    """CTS's exact_size and unmap_reserve checks: an emulated placed map that lays its own pages over the guarded
+    memfd view passes; one that copies into the view's pages (the file's pages behind the range are written) fails."""
+    from vkmap_cts.fixtures.judge.properties import placed_between_guards
+    from vkmap_cts.fixtures.vk.arguments import UNMAP_FOR
+
+    if not device.driver.has(entry):
+        pytest.skip(f"{entry} is not on this device")
+    for in_place in (False, True):
+        emulated_placed(None, in_place=in_place)
+        mem = device.allocate(host_visible_types[0], 2 * 4096)
+        other = device.allocate(host_visible_types[0], 2 * 4096)
+        try:
+            check = (placed_between_guards, mem, entry, UNMAP_FOR[entry], reserve, other, 3)
+            if in_place:
+                _check_fails_with("GUARANTEE-placed-replaces-exactly|GUARANTEE-unmap-reserve", *check)
+            else:
+                assert check[0](*check[1:]) == ("reserved" if reserve else "placed")
+        finally:
+            device.free(mem)
+            device.free(other)
