@@ -6,8 +6,8 @@ the suite's property checks.  The real entry points are wrapped (their pointers 
 import pytest
 
 from vkmap_cts.fixtures.access.driver import SENTINEL
-from vkmap_cts.fixtures.judge.oracles import assert_bytes_equal, assert_success
-from vkmap_cts.fixtures.judge.properties import device_and_host_agree, mapped_alignment, same_bytes_through_every_entry_point, writes_stay_inside_the_range
+from vkmap_cts.fixtures.judge.oracles import assert_success
+from vkmap_cts.fixtures.judge.properties import device_and_host_agree, mapped_alignment, same_bytes_through_every_entry_point, write_whole, writes_stay_inside_the_range
 from vkmap_cts.fixtures.judge.strategies import MapRange
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.abi import ffi
@@ -216,22 +216,23 @@ def test_the_real_driver_passes_the_same_checks(device, mem):
 @pytest.mark.parametrize("entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")])
 def test_bytes_lost_at_unmap_fail_the_stateful_models_check(device, mutate, mem, entry, unmap_entry):
     """The model's read step (vkmap_cts.fixtures.judge.model) sees the loss: map, learn, write, unmap, map again, read."""
+    from vkmap_cts.fixtures.judge.coherence import ReferenceMemory
     from vkmap_cts.fixtures.judge.model import ModelMemory
 
     bad = LosesBytesAtUnmap(device.driver.pfn[entry], device.driver.pfn[unmap_entry])
     mutate(**{entry: bad.map, unmap_entry: bad.unmap})
-    model = ModelMemory(mem.size)
+    model = ModelMemory(mem.size, ReferenceMemory(mem.size, device.physical.non_coherent_atom_size, coherent=True))
     assert_success(mem.map_with(entry))
     model.map(entry, 0, W)
-    model.learn(mem.read())
+    model.reference.read("GUARANTEE-stateful-model", 0, mem.read(), "first read")
     mem.write(bytes(range(1, 11)), at=10)
-    model.write(10, bytes(range(1, 11)))
+    model.reference.write(10, bytes(range(1, 11)))
     mem.unmap_with(unmap_entry)
     model.unmap()
     assert_success(mem.map_with(entry))
     model.map(entry, 0, W)
-    with pytest.raises(AssertionError, match="differ"):
-        assert_bytes_equal("GUARANTEE-stateful-model", mem.read(), model.expected(), "model")
+    with pytest.raises(AssertionError, match="GUARANTEE-stateful-model: .*differ"):
+        model.reference.read("GUARANTEE-stateful-model", 0, mem.read(), "model")
     mem.unmap_with(unmap_entry)
 
 
@@ -343,18 +344,22 @@ class NonCoherentEmulation:
     moves the memory's bytes to the copy, for exactly the ranges given.  Each range is checked as
     the specification requires (VUID-VkMappedMemoryRange-offset-00687, -size-01390, -size-00685)."""
 
-    def __init__(self, real: dict, lib, atom: int):
-        self.real, self.lib, self.atom = real, lib, atom
+    def __init__(self, real: dict, lib, atom: int, bug: str | None = None):
+        self.real, self.lib, self.atom, self.bug = real, lib, atom, bug  # bug: "flush ignored", "invalidate garbles"
         self.copies = {}  # memory handle -> (driver's pointer, host copy, mapped offset, mapped size)
+        self.buffers = {}  # memory handle -> the allocation holding its copy
         self.ranges = []  # (function, offset, size) of every range flushed or invalidated
 
     def map(self, device, info, pp):
         result = self.real["vkMapMemory2KHR"](device, info, pp)
         if result == 0:
             size = _mapped_size(info)
-            copy = ffi.new("uint8_t[]", size)
+            buffer = ffi.new("uint8_t[]", size + 256)  # the copy starts where ptr - offset keeps minMemoryMapAlignment
+            base = int(ffi.cast("uintptr_t", buffer))
+            copy = ffi.cast("uint8_t*", base + (info.offset - base) % 256)
             ffi.memmove(copy, ffi.cast("uint8_t*", pp[0]), size)
             self.copies[_handle(info.memory)] = (_ptr(pp), copy, info.offset, size)
+            self.buffers[_handle(info.memory)] = buffer
             pp[0] = ffi.cast("void*", copy)
         return result
 
@@ -362,15 +367,30 @@ class NonCoherentEmulation:
         self.copies.pop(_handle(info.memory), None)  # unflushed host writes are lost
         return self.real["vkUnmapMemory2KHR"](device, info)
 
-    def _move(self, name, ranges, to_memory: bool) -> None:
+    def _move(self, name, count, ranges, to_memory: bool) -> None:
+        for i in range(count):
+            self._move_one(name, ranges[i], to_memory)
+
+    def _move_one(self, name, r, to_memory: bool) -> None:
         from vkmap_cts.fixtures.vk.state import OBJECTS
 
-        r = ranges[0]
         handle, offset, size = _handle(r.memory), r.offset, r.size
         allocation = OBJECTS.memories[handle].size
-        self.ranges.append((name, offset, size))
+        if size == W:  # "to the end of the current mapping of the allocation"
+            _, _, mapped_offset, mapped_size = self.copies[handle]
+            assert mapped_offset <= offset < mapped_offset + mapped_size, f"{name}: VK_WHOLE_SIZE at {offset}, outside the mapping (VUID-VkMappedMemoryRange-size-00686)"
+            size = mapped_offset + mapped_size - offset
+            self.ranges.append((name, offset, W))
+        else:
+            self.ranges.append((name, offset, size))
+        if name == "vkFlushMappedMemoryRanges" and self.bug == "flush ignored":
+            return
+        if name == "vkInvalidateMappedMemoryRanges" and self.bug == "invalidate garbles":
+            ptr, copy, mapped_offset, _ = self.copies[handle]
+            ffi.memmove(copy + (offset - mapped_offset), b"\x5a" * size, size)
+            return
         assert offset % self.atom == 0, f"{name}: offset {offset} is not a multiple of nonCoherentAtomSize (VUID-VkMappedMemoryRange-offset-00687)"
-        assert size % self.atom == 0 or offset + size == allocation, (
+        assert r.size == W or size % self.atom == 0 or offset + size == allocation, (
             f"{name}: size {size} is neither a multiple of nonCoherentAtomSize nor to the end (VUID-VkMappedMemoryRange-size-01390)"
         )
         ptr, copy, mapped_offset, mapped_size = self.copies[handle]
@@ -388,11 +408,11 @@ class NonCoherentEmulation:
                 return getattr(emulation.lib, name)
 
             def vkFlushMappedMemoryRanges(self, device, count, ranges):
-                emulation._move("vkFlushMappedMemoryRanges", ranges, to_memory=True)
+                emulation._move("vkFlushMappedMemoryRanges", count, ranges, to_memory=True)
                 return emulation.lib.vkFlushMappedMemoryRanges(device, count, ranges)
 
             def vkInvalidateMappedMemoryRanges(self, device, count, ranges):
-                emulation._move("vkInvalidateMappedMemoryRanges", ranges, to_memory=False)
+                emulation._move("vkInvalidateMappedMemoryRanges", count, ranges, to_memory=False)
                 return emulation.lib.vkInvalidateMappedMemoryRanges(device, count, ranges)
 
         return Lib()
@@ -577,3 +597,104 @@ def test_cts_placed_cases_pass_a_driver_that_replaces_the_pages_and_fail_one_tha
         finally:
             device.free(mem)
             device.free(other)
+
+
+OPERATIONS_WITH_RANGES = ["flush", "subflush", "subflush_separate", "subflush_overlapping", "invalidate", "subinvalidate", "subinvalidate_separate", "subinvalidate_overlapping"]
+
+
+@pytest.mark.parametrize("operation", ["simple", "remap", *OPERATIONS_WITH_RANGES])
+@pytest.mark.parametrize("offset, size, whole", [(0, SIZE, True), (17, 4085, True), (1025, 4085, False), (129, 31, False)])
+def test_cts_operations_on_emulated_non_coherent_memory(device, mutate, transfers, host_visible_types, monkeypatch, operation, offset, size, whole):
+    """CTS's mapping operations on memory that behaves as non-coherent (an emulation, as neither reference driver has such a
+    type): judged by the model of defined bytes and flushed atoms, a correct driver passes every operation; one whose
+    invalidate garbles the bytes fails every invalidating operation."""
+    from vkmap_cts.fixtures.judge.properties import mapping_operation
+
+    atom = device.physical.non_coherent_atom_size
+    for bug in (None, "invalidate garbles"):
+        emulation = NonCoherentEmulation(dict(device.driver.pfn), transfers.lib, atom, bug)
+        monkeypatch.setattr(transfers, "lib", emulation.lib_proxy())
+        mutate(vkMapMemory2KHR=emulation.map, vkUnmapMemory2KHR=emulation.unmap)
+        mem = device.allocate(host_visible_types[0], SIZE)
+        try:
+            write_whole(mem, "vkMapMemory", bytes(SIZE))  # not what an earlier test left at the same place
+            check = (mapping_operation, mem, transfers, "vkMapMemory2KHR", operation, offset, size, 5, whole, "emulated", False)
+            if bug is not None and operation.startswith(("invalidate", "subinvalidate")):
+                _check_fails_with("GUARANTEE-host-view-model: .* defined bytes differ", *check)
+            else:
+                check[0](*check[1:])
+        finally:
+            if mem.mapping is not None:
+                mem.unmap2()
+            device.free(mem)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS_WITH_RANGES)
+def test_cts_operations_see_a_flush_that_is_ignored(device, mutate, transfers, host_visible_types, monkeypatch, operation):
+    """On emulated non-coherent memory whose flushes move nothing to the memory, every operation that flushes and then
+    reads what reached the memory (after a remap or an invalidate of flushed atoms) fails; the model judges the rest."""
+    from vkmap_cts.fixtures.judge.properties import mapping_operation
+
+    emulation = NonCoherentEmulation(dict(device.driver.pfn), transfers.lib, device.physical.non_coherent_atom_size, "flush ignored")
+    monkeypatch.setattr(transfers, "lib", emulation.lib_proxy())
+    mutate(vkMapMemory2KHR=emulation.map, vkUnmapMemory2KHR=emulation.unmap)
+    mem = device.allocate(host_visible_types[0], SIZE)
+    try:
+        write_whole(mem, "vkMapMemory", bytes(SIZE))  # not what an earlier test left at the same place
+        check = (mapping_operation, mem, transfers, "vkMapMemory2KHR", operation, 0, SIZE, 6, True, "emulated", False)
+        if operation.startswith(("invalidate", "subinvalidate")):
+            _check_fails_with("GUARANTEE-host-view-model", *check)
+        else:
+            check[0](*check[1:])  # nothing read depends on the flush having reached the memory
+    finally:
+        if mem.mapping is not None:
+            mem.unmap2()
+        device.free(mem)
+
+
+@pytest.mark.parametrize("entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")])
+def test_bytes_lost_at_unmap_fail_the_remap_cycles(device, mutate, mem, entry, unmap_entry):
+    """Remap cycles through a pair of entry points that loses the bytes written before each unmap fail the contents check."""
+    from vkmap_cts.fixtures.judge.properties import remap_cycles
+
+    bad = LosesBytesAtUnmap(device.driver.pfn[entry], device.driver.pfn[unmap_entry])
+    mutate(**{entry: bad.map, unmap_entry: bad.unmap})
+    try:
+        _check_fails_with("GUARANTEE-contents-preserved", remap_cycles, mem, [(entry, unmap_entry, 0, W), (entry, unmap_entry, 64, 128)], 4, device.limits_alignment)
+    finally:
+        mem.unmap2()  # the failing check left the cycle's map in place
+
+
+@pytest.mark.parametrize("entry", ["vkMapMemory2KHR", "vkMapMemory2"])
+def test_offsets_kept_in_32_bits_fail_the_maps_past_4_gib(device, mutate, host_visible_types, entry):
+    """A driver that keeps a map's offset in 32 bits (maps offset 2^32 + x at x) fails the check of maps past 4 GiB; the real one passes."""
+    from vkmap_cts.fixtures.judge.properties import far_offsets_map_their_own_bytes
+
+    size = (4 << 30) + 8192
+    if 2 * size > device.physical.heap_budgets()[host_visible_types[0].heap_index]:
+        pytest.skip("no room for a 4 GiB allocation")
+    mem = device.allocate(host_visible_types[0], size)
+    try:
+        far_offsets_map_their_own_bytes(mem, entry, (1 << 32) + 64, 4096, 1, device.limits_alignment)
+        mutate(**{entry: _shifting(device.driver.pfn[entry], lambda o: -(o >> 32 << 32))})
+        _check_fails_with(
+            "GUARANTEE-identical-to-vkMapMemory: .*the bytes written there", far_offsets_map_their_own_bytes, mem, entry, (1 << 32) + 64, 4096, 2, device.limits_alignment
+        )
+    finally:
+        if mem.mapping is not None:
+            mem.unmap2()
+        device.free(mem)
+
+
+def test_a_private_copy_fails_the_imported_host_memory_check(device, mutate, transfers, import_host_memory):
+    """Imported host memory mapped as a private copy: writes through the mapping never reach the host pointer, and the check fails."""
+    from vkmap_cts.fixtures.judge.properties import imported_memory_shares_the_host_bytes
+
+    mem = import_host_memory(2 * device.physical.min_imported_host_pointer_alignment)
+    try:
+        imported_memory_shares_the_host_bytes(mem, transfers, "vkMapMemory2KHR", 1)
+        bad = PrivateCopy(device.driver.pfn["vkMapMemory2KHR"], device.driver.pfn["vkUnmapMemory2KHR"])
+        mutate(vkMapMemory2KHR=bad.map, vkUnmapMemory2KHR=bad.unmap)
+        _check_fails_with("GUARANTEE-imported-host-memory: .*read through the host pointer", imported_memory_shares_the_host_bytes, mem, transfers, "vkMapMemory2KHR", 2)
+    finally:
+        device.free(mem)

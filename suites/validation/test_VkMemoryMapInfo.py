@@ -401,7 +401,10 @@ def test_placed_map_of_imported_host_memory(placed_device, import_host_memory, e
     """A placed map of memory imported from a host allocation (VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT)."""
     require_entry(placed_device, entry)
     mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
-    assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09575"})
+    try:
+        assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09575"})
+    finally:
+        placed_device.free(mem)
 
 
 PLACED_SIZE_ROWS = [

@@ -213,6 +213,9 @@ def test_reserve_on_imported_host_memory(placed_device, import_host_memory, entr
     require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
-    assert_success(mem.map2())
-    assert_refused(placed_device.driver, mem.unmap2_call(flags=RESERVE, entry=entry), {"VUID-VkMemoryUnmapInfo-flags-09580"})
-    mem.unmap2()
+    try:
+        assert_success(mem.map2())
+        assert_refused(placed_device.driver, mem.unmap2_call(flags=RESERVE, entry=entry), {"VUID-VkMemoryUnmapInfo-flags-09580"})
+        mem.unmap2()
+    finally:
+        placed_device.free(mem)
