@@ -13,7 +13,7 @@ expects nothing of unflushed writes ("Unmapping non-coherent memory does not imp
 """
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.access.resources import KINDS, RecordingAllocator
@@ -26,6 +26,8 @@ from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 KIND = pytest.mark.parametrize("kind", KINDS)
 OPERATION = pytest.mark.parametrize("operation", cts.OPERATIONS)
 ENTRY = pytest.mark.parametrize("entry", MAP_ENTRIES)
+# 90 items a test, each running CTS's rows as explicit examples: hypothesis draws an eighth of the profile's examples more.
+DRAWN = settings(max_examples=max(2, settings.default.max_examples // 8))
 GUARANTEES = ("GUARANTEE-host-view-model", "GUARANTEE-map-success", "GUARANTEE-map-alignment", "GUARANTEE-identical-to-vkMapMemory")
 
 
@@ -69,6 +71,7 @@ def _sub_examples(test):
 @KIND
 @OPERATION
 @ENTRY
+@DRAWN
 @_full_examples
 @given(allocation_size=st.integers(1, (1 << 20) + 1), whole_map=st.booleans(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_full_mapping(device, transfers, host_visible_types, kind, operation, entry, allocation_size, whole_map, whole, seed):
@@ -87,6 +90,7 @@ def test_full_mapping(device, transfers, host_visible_types, kind, operation, en
 @KIND
 @OPERATION
 @ENTRY
+@DRAWN
 @_sub_examples
 @given(row=sub_ranges(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_sub_mapping(device, transfers, host_visible_types, kind, operation, entry, row, whole, seed):
@@ -116,3 +120,27 @@ def test_free_while_mapped(device, host_visible_types, kind, entry, size, seed):
     for mt in host_visible_types:
         allocator = RecordingAllocator()
         free_while_mapped(device, mt, kind, entry, _variable_size(mt) if size is None else size, seed, allocator)
+
+
+@covers("GUARANTEE-host-view-model", "GUARANTEE-map-success")
+@OPERATION
+@ENTRY
+@DRAWN
+@given(row=sub_ranges(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_non_coherent_memory(device, physical_device, transfers, operation, entry, row, whole, seed):
+    """Every operation on each HOST_VISIBLE type without HOST_COHERENT, judged by the model of defined bytes and flushed atoms (NotSupported where the device has none)."""
+    require_entry(device, entry)
+    require(
+        physical_device.non_coherent_types,
+        "a HOST_VISIBLE memory type without HOST_COHERENT (every type of this device is coherent: flushes and invalidates are "
+        "judged on coherent memory, and the non-coherent model by the self-tests' emulation)",
+    )
+    allocation_size, offset, size = row
+    case = cts.case_name("suballocation", operation, entry, allocation_size, offset, size) or "between CTS's values"
+    _on_every_type(
+        device,
+        physical_device.non_coherent_types,
+        "suballocation",
+        allocation_size,
+        lambda mem: mapping_operation(mem, transfers, entry, operation, offset, size, seed, whole, case),
+    )
