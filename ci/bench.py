@@ -9,6 +9,7 @@ Measured in one run on one machine:
   examples/s/worker   checked examples per second on one worker
   worker start-up     instance + device creation, as each xdist worker does it
   ci profile wall     the whole conformance run with the 'ci' profile, -n 1 and -n auto (set-up excluded)
+  per CTS family      the time of the tests of each dEQP-VK.memory family (fixtures/rules/cts.py), from that run
 Nothing here is a test: the numbers are printed, never asserted.
 """
 
@@ -134,6 +135,20 @@ def measure_suite(workers: str, extra: list[str]) -> float:
     return wall
 
 
+def family_times(results: Path) -> list[tuple[str, int, float]]:
+    """(CTS family, items, seconds) from a run's results.json: each family's items are its test's items with
+    the family's operation among their parameters."""
+    from vkmap_cts.fixtures.rules import cts
+
+    tests = json.loads(results.read_text())["tests"]
+    out = []
+    for f in cts.FAMILIES:
+        op = f.needs.get("operation", (None,))[0]
+        items = [t for t in tests if t["nodeid"].split("[")[0] == f.test and (op is None or op in t["nodeid"].partition("[")[2].rstrip("]").split("-"))]
+        out.append((f.name, len(items), sum(t.get("duration") or 0 for t in items)))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", default=str(ROOT / "reports" / "bench.json"), help="where to write the numbers (default reports/bench.json)")
@@ -149,6 +164,7 @@ def main() -> int:
         suite["n1_s"] = measure_suite("1", extra)
         suite["nauto_s"] = measure_suite("auto", extra)
         suite["speedup"] = suite["n1_s"] / suite["nauto_s"]
+        suite["families"] = family_times(ROOT / "reports" / "bench-run" / "results.json")
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
@@ -174,6 +190,8 @@ def main() -> int:
             (f"ci profile, -n auto ({os.cpu_count()} CPUs)", f"{suite['nauto_s']:.1f} s"),
             ("speed-up -n auto over -n 1", f"{suite['speedup']:.2f}x"),
         ]
+    for name, items, seconds in suite.get("families", []):
+        rows.append((f"CTS family {name}", f"{seconds:.2f} s over {items} items ({seconds / max(items, 1) * 1e3:.0f} ms an item)"))
     width = max(len(k) for k, _ in rows)
     print()
     print(f"| {'measure'.ljust(width)} | value |")
