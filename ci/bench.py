@@ -44,7 +44,7 @@ def measure_calls(n: int) -> dict:
     from vkmap_cts.fixtures.access.device import Device
     from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_success
     from vkmap_cts.fixtures.judge.strategies import range_batches
-    from vkmap_cts.fixtures.vk import abi
+    from vkmap_cts.fixtures.vk import abi, journal
     from vkmap_cts.fixtures.vk.instance import Instance
     from vkmap_cts.fixtures.vk.selection import select
 
@@ -87,6 +87,7 @@ def measure_calls(n: int) -> dict:
         @given(batch=range_batches(65536))
         def checked(batch):
             nonlocal checked_count
+            journal.begin_example()  # each example starts its own journal, as in the suites (fixtures/plugins/reproducers.py)
             for r in batch.ranges():
                 result = mem.map2(offset=r.offset, size=r.size)
                 assert_success(result)
