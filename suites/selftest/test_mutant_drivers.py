@@ -55,9 +55,11 @@ class PrivateCopy:
         result = self.real_map(device, info, pp)
         if result == 0:
             size = _mapped_size(info)
-            copy = ffi.new("uint8_t[]", size)
+            buffer = ffi.new("uint8_t[]", size + 256)  # aligned as the driver's pointer is: only the copy is wrong
+            base = int(ffi.cast("uintptr_t", buffer))
+            copy = ffi.cast("uint8_t*", base + (info.offset - base) % 256)
             ffi.memmove(copy, ffi.cast("uint8_t*", pp[0]), size)
-            self.copies[int(ffi.cast("uintptr_t", info.memory))] = copy
+            self.copies[int(ffi.cast("uintptr_t", info.memory))] = buffer
             pp[0] = ffi.cast("void*", copy)
         return result
 
