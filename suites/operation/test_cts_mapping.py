@@ -31,18 +31,16 @@ DRAWN = settings(max_examples=max(2, settings.default.max_examples // 8))
 GUARANTEES = ("GUARANTEE-host-view-model", "GUARANTEE-map-success", "GUARANTEE-map-alignment", "GUARANTEE-identical-to-vkMapMemory")
 
 
-def _on_every_type(device, types, kind, allocation_size, check) -> None:
-    """``check(mem)`` on a fresh allocation of ``kind`` of each memory type that can back it."""
+def _on_every_type(pool, types, kind, allocation_size, check) -> None:
+    """``check(mem)`` on an allocation of ``kind`` of each memory type that can back it (lent by the pool: every
+    check writes what it reads, so an allocation may serve many)."""
     ran = 0
     for mt in types:
-        mem = device.allocate_kind(mt, kind, allocation_size)
-        if mem is None:
-            continue  # the type cannot back this buffer or image (CTS skips it too)
-        try:
+        with pool.lease_kind(mt, kind, allocation_size) as mem:
+            if mem is None:
+                continue  # the type cannot back this buffer or image (CTS skips it too)
             check(mem)
-        finally:
-            device.free(mem)
-        ran += 1
+            ran += 1
     require(ran, f"a HOST_VISIBLE memory type that can back a {kind} of {allocation_size} bytes")
 
 
@@ -74,7 +72,7 @@ def _sub_examples(test):
 @DRAWN
 @_full_examples
 @given(allocation_size=st.integers(1, (1 << 20) + 1), whole_map=st.booleans(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
-def test_full_mapping(device, transfers, host_visible_types, kind, operation, entry, allocation_size, whole_map, whole, seed):
+def test_full_mapping(device, memory_pool, transfers, host_visible_types, kind, operation, entry, allocation_size, whole_map, whole, seed):
     """CTS's full maps: a whole allocation mapped, written, then flushed, invalidated or remapped as the operation says, reads back as the model allows."""
     require_entry(device, entry)
     case = cts.case_name(kind, operation, entry, allocation_size) or "between CTS's values"
@@ -83,7 +81,7 @@ def test_full_mapping(device, transfers, host_visible_types, kind, operation, en
         size = VK_WHOLE_SIZE if whole_map else mem.size
         mapping_operation(mem, transfers, entry, operation, 0, size, seed, whole, case)
 
-    _on_every_type(device, host_visible_types, kind, allocation_size, check)
+    _on_every_type(memory_pool, host_visible_types, kind, allocation_size, check)
 
 
 @covers(*GUARANTEES)
@@ -93,12 +91,12 @@ def test_full_mapping(device, transfers, host_visible_types, kind, operation, en
 @DRAWN
 @_sub_examples
 @given(row=sub_ranges(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
-def test_sub_mapping(device, transfers, host_visible_types, kind, operation, entry, row, whole, seed):
+def test_sub_mapping(device, memory_pool, transfers, host_visible_types, kind, operation, entry, row, whole, seed):
     """CTS's sub maps: a range at an offset mapped, written, then flushed, invalidated or remapped as the operation says, reads back as the model allows."""
     require_entry(device, entry)
     allocation_size, offset, size = row
     case = cts.case_name(kind, operation, entry, allocation_size, offset, size) or "between CTS's values"
-    _on_every_type(device, host_visible_types, kind, allocation_size, lambda mem: mapping_operation(mem, transfers, entry, operation, offset, size, seed, whole, case))
+    _on_every_type(memory_pool, host_visible_types, kind, allocation_size, lambda mem: mapping_operation(mem, transfers, entry, operation, offset, size, seed, whole, case))
 
 
 def _variable_size(memory_type) -> int:
@@ -112,6 +110,7 @@ def _variable_size(memory_type) -> int:
 @covers("GUARANTEE-implicit-unmap", "GUARANTEE-map-success", "GUARANTEE-contents-preserved")
 @KIND
 @ENTRY
+@DRAWN
 @example(size=None, seed=1)
 @given(size=st.sampled_from(cts.ALLOCATION_SIZES), seed=st.integers(0, 2**32 - 1))
 def test_free_while_mapped(device, host_visible_types, kind, entry, size, seed):
@@ -127,7 +126,7 @@ def test_free_while_mapped(device, host_visible_types, kind, entry, size, seed):
 @ENTRY
 @DRAWN
 @given(row=sub_ranges(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
-def test_non_coherent_memory(device, physical_device, transfers, operation, entry, row, whole, seed):
+def test_non_coherent_memory(device, memory_pool, physical_device, transfers, operation, entry, row, whole, seed):
     """Every operation on each HOST_VISIBLE type without HOST_COHERENT, judged by the model of defined bytes and flushed atoms (NotSupported where the device has none)."""
     require_entry(device, entry)
     require(
