@@ -23,10 +23,13 @@ from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, UNMAP2_ENTRIES, UNMAP_
 DECLINED = "the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)"
 
 
-def _sizes(test):
+def placed_sizes(test):
+    """Each in a process of its own (a placed map can leave a driver broken): CTS's sizes as explicit examples,
+    and up to four more multiples of a page."""
+    test = given(size=st.integers(1, 64).map(lambda pages: pages * 4096))(test)
     for n in cts.PLACED_SIZES:
         test = example(size=n)(test)
-    return test
+    return pytest.mark.isolated(settings(max_examples=4)(test))
 
 
 def _size(device, size: int) -> int:
@@ -35,11 +38,8 @@ def _size(device, size: int) -> int:
 
 
 @covers("GUARANTEE-placed-replaces-exactly", "GUARANTEE-placed-address")
-@pytest.mark.isolated
 @pytest.mark.parametrize("entry", MAP2_ENTRIES)
-@settings(max_examples=4)
-@_sizes
-@given(size=st.integers(1, 64).map(lambda pages: pages * 4096))
+@placed_sizes
 def test_exact_size(placed_device, host_visible_types, entry, size):
     """CTS's exact_size: a placed map between guard pages replaces exactly its pages, and what is written through it reaches the memory."""
     require_entry(placed_device, entry)
@@ -52,11 +52,8 @@ def test_exact_size(placed_device, host_visible_types, entry, size):
 
 
 @covers("GUARANTEE-placed-replaces-exactly", "GUARANTEE-unmap-reserve")
-@pytest.mark.isolated
 @pytest.mark.parametrize("entry", MAP2_ENTRIES)
-@settings(max_examples=4)
-@_sizes
-@given(size=st.integers(1, 64).map(lambda pages: pages * 4096))
+@placed_sizes
 def test_unmap_reserve(placed_device, host_visible_types, entry, size):
     """CTS's unmap_reserve: after a placed map between guard pages, a reserving unmap keeps the range reserved (or declines), and the guards are untouched."""
     require_entry(placed_device, entry)
@@ -72,11 +69,8 @@ def test_unmap_reserve(placed_device, host_visible_types, entry, size):
 
 
 @covers("GUARANTEE-unmap-reserve")
-@pytest.mark.isolated
 @pytest.mark.parametrize("entry", UNMAP2_ENTRIES)
-@settings(max_examples=4)
-@_sizes
-@given(size=st.integers(1, 64).map(lambda pages: pages * 4096))
+@placed_sizes
 def test_normal_unmap_reserve(placed_device, host_visible_types, entry, size):
     """CTS's normal_unmap_reserve: a reserving unmap of a normal (not placed) map keeps the range reserved from mmap(NULL) and vkMapMemory, or declines."""
     require_entry(placed_device, entry)
