@@ -1,9 +1,11 @@
 """Self-tests: each oracle fails on a bad observation and passes a good one."""
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.access.driver import SENTINEL, MapResult
-from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, pattern
+from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, map_holds, pattern
 
 
 def result(ptr=0x7F0000001000, code=0, offset=0, size=4096, entry="vkMapMemory2KHR"):
@@ -74,3 +76,49 @@ def test_refused_oracle_fails_when_the_validator_accepts_or_names_another_rule(d
         with pytest.raises(AssertionError, match="^VUID-VkMemoryMapInfo-offset-07959: .*expected exactly"):
             assert_refused(device.driver, mem.map2_call(size=0), {"VUID-VkMemoryMapInfo-offset-07959"})
         assert_refused(device.driver, mem.map2_call(size=0), {"VUID-VkMemoryMapInfo-size-07960"})
+
+
+def _oracles_accept(r: MapResult, alignment: int) -> bool:
+    try:
+        assert_success(r)
+        assert_aligned(r, alignment)
+    except AssertionError:
+        return False
+    return True
+
+
+@given(
+    code=st.sampled_from([0, 1, -1, -2, -5, -13]),
+    ptr=st.one_of(st.sampled_from([0, SENTINEL, 1, 64, 2**64 - 64, 0x7F0000001000]), st.integers(0, 2**64 - 1)),
+    offset=st.one_of(st.sampled_from([0, 1, 63, 64, 2**32]), st.integers(0, 2**40)),
+    alignment=st.sampled_from([64, 128, 4096, 1 << 16]),
+)
+@example(code=0, ptr=0x7F0000001040, offset=64, alignment=64)  # aligned once the offset is taken off
+@example(code=0, ptr=0x7F0000001040, offset=0, alignment=128)  # misaligned by 64
+@example(code=0, ptr=SENTINEL, offset=0, alignment=64)
+@example(code=-5, ptr=0x7F0000001000, offset=0, alignment=64)
+def test_the_loops_screen_accepts_exactly_what_the_oracles_accept(code, ptr, offset, alignment):
+    """map_holds, the screen of the driver's one loop (Driver.map_unmap_each), passes a map exactly when
+    assert_success and assert_aligned both do: a map it let through unjudged would be one they fail."""
+    r = result(ptr=ptr, code=code, offset=offset)
+    assert map_holds(code, ptr, offset, alignment) == _oracles_accept(r, alignment)
+
+
+def test_the_drivers_one_loop_journals_what_the_calls_one_by_one_journal(memory_pool, host_visible_types):
+    """mapped_alignment through Driver.map_unmap_each leaves the journal the calls and oracles one by one leave
+    (a standalone reproducer is generated from it): the same events, in the same order, with the same fields."""
+    from vkmap_cts.fixtures.judge import properties
+    from vkmap_cts.fixtures.judge.strategies import MapRange
+    from vkmap_cts.fixtures.vk import journal
+
+    ranges = [MapRange(0, 2**64 - 1), MapRange(64, 128), MapRange(4095, 1), MapRange(17, 2**64 - 1)]
+    with memory_pool.lease(host_visible_types[0], 4096) as mem:
+        journal.begin_example()
+        properties.mapped_alignment(mem, "vkMapMemory2KHR", ranges, 64)
+        batched = journal.snapshot()["events"]
+        journal.begin_example()
+        for r in ranges:
+            properties._map_judged_unmap(mem, "vkMapMemory2KHR", r.offset, r.size, 64)
+        one_by_one = journal.snapshot()["events"]
+    assert len(batched) == 5 * len(ranges)
+    assert [{k: v for k, v in e.items() if k != "ptr"} for e in batched] == [{k: v for k, v in e.items() if k != "ptr"} for e in one_by_one]
