@@ -36,7 +36,7 @@ def _on_every_type(pool, types, kind, allocation_size, check) -> None:
     check writes what it reads, so an allocation may serve many)."""
     ran = 0
     for mt in types:
-        with pool.lease_kind(mt, kind, allocation_size) as mem:
+        with pool.lease(mt, allocation_size, kind) as mem:
             if mem is None:
                 continue  # the type cannot back this buffer or image (CTS skips it too)
             check(mem)

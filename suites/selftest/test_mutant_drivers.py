@@ -705,14 +705,17 @@ def test_a_private_copy_fails_the_imported_host_memory_check(device, mutate, tra
 def test_a_map_that_fails_inside_the_drivers_one_loop_is_judged_by_the_oracles(device, mutate, mem):
     """The third of four ranges misaligned (only for offset 100): mapped_alignment's loop stops there, the oracle names the
     alignment rule, the journal holds the two ranges that held (five events each), the failing map and its failed check,
-    and the memory is unmapped again."""
+    the memory is unmapped again, and the driver's call counts are the calls made (three maps, three unmaps)."""
     from vkmap_cts.fixtures.vk import journal
 
     real = device.driver.pfn["vkMapMemory2KHR"]
     mutate(vkMapMemory2KHR=_shifting(real, lambda o: 1, when=lambda offset, size: offset == 100))
     journal.begin_example()
     ranges = [MapRange(0, W), MapRange(64, 64), MapRange(100, 10), MapRange(0, 8)]
+    before = dict(device.driver.calls)
     _check_fails_with("^GUARANTEE-map-alignment: .*misaligned by 1", mapped_alignment, mem, "vkMapMemory2KHR", ranges, device.limits_alignment)
+    made = {e: device.driver.calls[e] - before.get(e, 0) for e in ("vkMapMemory2KHR", "vkUnmapMemory2KHR")}
+    assert made == {"vkMapMemory2KHR": 3, "vkUnmapMemory2KHR": 3}, f"the driver's call counts: {made}"
     events = journal.snapshot()["events"]
     assert [e["op"] for e in events[:10]] == ["call", "check", "check", "call", "check"] * 2
     assert events[10]["op"] == "call" and events[10]["offset"] == 100
