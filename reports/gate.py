@@ -39,6 +39,15 @@ def first_match(patterns: list[tuple[int, re.Pattern]], nodeid: str) -> int | No
     return next((n for n, p in patterns if p.search(nodeid)), None)
 
 
+def patterns_of(config, option: str) -> list[tuple[int, re.Pattern]]:
+    """The regular expressions of ``--skips`` or ``--flakes`` in this run (read once per process), or []."""
+    key = "_vk_patterns" + option
+    if not hasattr(config, key):
+        path = config.getoption(option)
+        setattr(config, key, load_patterns(Path(path)) if path else [])
+    return getattr(config, key)
+
+
 def load(path: Path) -> dict[str, str]:
     expected = {}
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):

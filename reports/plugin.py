@@ -128,7 +128,7 @@ def _check_options(config) -> None:
             if not Path(path).is_file():
                 raise BadOption(f"{name} {path}: no such file")
             try:
-                patterns(config, name)
+                gate.patterns_of(config, name)
             except (ValueError, OSError, UnicodeDecodeError) as e:
                 raise BadOption(f"{name} {e}") from None
     if config.option.collectonly:
@@ -207,22 +207,11 @@ class HangLimit:
             self.config._vk_stopped = dsession.shouldstop
 
 
-def patterns(config, name: str) -> list:
-    """The regular expressions of --skips or --flakes (read once per process), or []."""
-    from vkmap_cts.reports import gate
-
-    key = "_vk_patterns" + name
-    if not hasattr(config, key):
-        path = config.getoption(name)
-        setattr(config, key, gate.load_patterns(Path(path)) if path else [])
-    return getattr(config, key)
-
-
 def pytest_collection_modifyitems(config, items):
     """--skips FILE: a test a line matches is not run, and is reported as Skip with the line."""
     from vkmap_cts.reports import gate
 
-    skips = patterns(config, "--skips")
+    skips = gate.patterns_of(config, "--skips")
     if not skips:
         return
     for item in items:
@@ -345,44 +334,6 @@ def _classify_timeouts(config, writer) -> None:
     d.rmdir()
 
 
-FORWARDED = ("--vk-device", "--vk-icd", "--vk-api-version", "--hypothesis-profile", "-p")
-
-
-def alone(config, nodeid: str, report_dir: str) -> list[str]:
-    """The command of a child pytest that runs ``nodeid`` alone as this run would (its driver, profile
-    and ini settings), without xdist or re-runs: for crash re-runs and isolated tests."""
-    args = list(config.invocation_params.args)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--flake-reruns=0"]
-    cmd += ["--rootdir", str(config.rootpath), f"--report-dir={report_dir}", nodeid]
-    if config.inipath:
-        cmd += ["-c", str(config.inipath)]
-    return cmd + _forwarded(args) + _ini_overrides(args)
-
-
-def _ini_overrides(args: list[str]) -> list[str]:
-    """The run's -o / --override-ini settings, for a child to collect and run as the run does."""
-    out = []
-    for i, a in enumerate(args):
-        if a in ("-o", "--override-ini") and i + 1 < len(args):
-            out += [a, args[i + 1]]
-        elif a.startswith("--override-ini="):
-            out.append(a)
-    return out
-
-
-def _forwarded(args: list[str]) -> list[str]:
-    """The options of the run that select the driver and the profile, in either form (--opt v, --opt=v)."""
-    out = []
-    for i, a in enumerate(args):
-        if a in FORWARDED and i + 1 < len(args):
-            if a == "-p" and args[i + 1].startswith("no:xdist"):
-                continue
-            out += [a, args[i + 1]]
-        elif any(a.startswith(o + "=") for o in FORWARDED if o.startswith("--")):
-            out.append(a)
-    return out
-
-
 def _crash_inputs(config, writer) -> None:
     """Re-run each crashed or hung test alone in a child, writing every driver call to a breadcrumb
     file and the journal first: the last call before the crash is the input that caused it, and the
@@ -390,6 +341,7 @@ def _crash_inputs(config, writer) -> None:
     import subprocess
     import tempfile
 
+    from vkmap_cts.fixtures.plugins import child
     from vkmap_cts.fixtures.plugins.reproducers import reproduce_for
     from vkmap_cts.fixtures.vk import journal
 
@@ -399,7 +351,7 @@ def _crash_inputs(config, writer) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             crumbs = Path(tmp) / "calls.txt"
             env = dict(os.environ, VKMAP_CTS_BREADCRUMBS=str(crumbs), **{journal.ENV_FILE: str(Path(tmp) / "journal.jsonl")})
-            cmd = alone(config, rec["nodeid"], f"{tmp}/out") + [f"--vk-test-timeout={min(60.0, config.getoption('--vk-test-timeout') or 60.0):g}"]
+            cmd = child.alone(config, rec["nodeid"], f"{tmp}/out") + [f"--vk-test-timeout={min(60.0, config.getoption('--vk-test-timeout') or 60.0):g}"]
             try:
                 proc = subprocess.run(cmd, cwd=config.rootpath, env=env, capture_output=True, text=True, timeout=120)
                 code = proc.returncode

@@ -144,10 +144,9 @@ class ResultsWriter:
     def build(self, exitstatus: int) -> dict:
         from vkmap_cts.fixtures.rules import catalogue
         from vkmap_cts.reports import gate
-        from vkmap_cts.reports.plugin import patterns
 
         tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
-        flakes = patterns(self.config, "--flakes")
+        flakes = gate.patterns_of(self.config, "--flakes")
         for rec in tests:
             line = gate.first_match(flakes, rec["nodeid"]) if rec["outcome"] in model.FAILING else None
             if line is not None:

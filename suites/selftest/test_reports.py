@@ -273,10 +273,10 @@ def test_merge_writes_a_side_by_side_report(tmp_path):
 
 
 def test_crash_rerun_forwards_driver_options_in_both_forms():
-    from vkmap_cts.reports.plugin import _forwarded
+    from vkmap_cts.fixtures.plugins.child import forwarded
 
     args = ["suites", "-n", "8", "--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark", "--baseline=b.txt"]
-    assert _forwarded(args) == ["--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark"]
+    assert forwarded(args) == ["--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark"]
 
 
 def test_reproducer_is_extracted_from_pytest_prefixed_lines():
