@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from vkmap_cts.fixtures.plugins.options import check_number, number
+
 TIMEOUT_EXIT = 70
 
 
@@ -31,20 +33,20 @@ def pytest_addoption(parser):
     g = parser.getgroup("vkmap-reports", "vkMapMemory2KHR conformance: reports and gate")
     g.addoption("--baseline", metavar="FILE", help="expected failures (test,Outcome lines); the run fails only on new failures, crashes or timeouts")
     g.addoption("--update-baseline", action="store_true", help="write --baseline FILE from this run")
-    g.addoption("--flake-reruns", type=int, default=2, metavar="N", help="re-run a failing test up to N times to tell a Flake from a Fail (default 2)")
-    g.addoption("--vk-test-timeout", type=float, default=300.0, metavar="S", help="end a test that runs longer than S seconds as a Timeout (default 300; 0 disables)")
+    g.addoption("--flake-reruns", type=number(int), default=2, metavar="N", help="re-run a failing test up to N times to tell a Flake from a Fail (default 2)")
+    g.addoption("--vk-test-timeout", type=number(float), default=300.0, metavar="S", help="end a test that runs longer than S seconds as a Timeout (default 300; 0 disables)")
     g.addoption(
         "--vk-call-timeout",
-        type=float,
+        type=number(float),
         default=10.0,
         metavar="S",
         help="a single map, unmap or allocate call that does not return within S seconds is a hang: its test ends as a Timeout (default 10; 0 disables)",
     )
-    g.addoption("--vk-hang-limit", type=int, default=2, metavar="N", help="after N tests end in a hang, stop the run and report the rest as not run (default 2; 0: never)")
+    g.addoption("--vk-hang-limit", type=number(int), default=2, metavar="N", help="after N tests end in a hang, stop the run and report the rest as not run (default 2; 0: never)")
     g.addoption("--skips", metavar="FILE", help="deqp-runner skips file: tests whose ID a line's regular expression matches are not run (Skip)")
     g.addoption("--flakes", metavar="FILE", help="deqp-runner flakes file: a failing test whose ID a line's regular expression matches is a Flake, not a failure")
     g.addoption("--run-label", metavar="NAME", help="the name this run goes by in merge and diff (default: its device, driver and driver version)")
-    g.addoption("--vk-run-timeout", type=float, default=0.0, metavar="S", help="end the whole run after S seconds, writing the results so far (default: no bound)")
+    g.addoption("--vk-run-timeout", type=number(float), default=0.0, metavar="S", help="end the whole run after S seconds, writing the results so far (default: no bound)")
 
 
 def _is_worker(config) -> bool:
@@ -108,8 +110,10 @@ def _check_options(config) -> None:
     from vkmap_cts.fixtures.vk.errors import BadOption
 
     for name in ("--vk-test-timeout", "--vk-call-timeout", "--vk-hang-limit", "--vk-run-timeout", "--flake-reruns"):
-        if config.getoption(name) < 0:
-            raise BadOption(f"{name} {config.getoption(name):g}: must be 0 or more")
+        check_number(config, name)
+    label = config.getoption("--run-label")
+    if label is not None and not label.strip():
+        raise BadOption("--run-label '': give the run a name, or leave the option out")
     from vkmap_cts.reports import gate
 
     baseline = config.getoption("--baseline")

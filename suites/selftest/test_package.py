@@ -4,6 +4,7 @@ command judges the driver as ci/conformance does."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -16,11 +17,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The package as pip installs it (without its dependencies, which this environment has)."""
+    """The package as pip installs it (without its dependencies, which this environment has), built
+    from a copy of the checkout's tracked files: a build writes build/ and *.egg-info beside its
+    sources, and an egg-info in the checkout would offer the entry point to the checkout's own runs."""
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
+    source = tmp_path_factory.mktemp("source")
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target", str(target), str(ROOT)],
+        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target", str(target), str(source)],
         capture_output=True,
         text=True,
         env=dict(os.environ, TMPDIR=str(build)),

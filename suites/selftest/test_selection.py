@@ -1,8 +1,10 @@
 """Self-tests of driver selection (--vk-device, --vk-api-version) and of set-up errors:
 each bad input gives one line and its documented exit code, never a traceback."""
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from vkmap_cts.fixtures.plugins.options import INTERNAL_ENV
 from vkmap_cts.fixtures.vk.errors import BadOption, NoConformingDevice, NoDriver
 from vkmap_cts.fixtures.vk.selection import parse_api_version, select
 
@@ -68,33 +71,52 @@ def _run(*args, env=None):
     )
 
 
-@pytest.mark.parametrize(
-    "args, env, code, line",
-    [
-        (["--vk-icd", "/nonexistent/icd.json"], None, 4, "--vk-icd /nonexistent/icd.json: no such file"),
-        (["--vk-device", "no-such-gpu"], None, 4, "--vk-device 'no-such-gpu': no device name contains it"),
-        (["--vk-api-version", "one"], None, 4, "--vk-api-version 'one'"),
-        ([], {"VK_LOADER_DRIVERS_SELECT": "no-such-driver*"}, 6, "the Vulkan loader found no driver"),
-        (["--baseline=/nonexistent/fails.txt"], None, 4, "--baseline /nonexistent/fails.txt: no such file"),
-        (["--baseline=suites/selftest/test_selection.py"], None, 4, "expected 'test,Outcome'"),
-        (["--update-baseline"], None, 4, "--update-baseline needs --baseline FILE"),
-        (["--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
-        (["--vk-test-timeout", "-1"], None, 4, "--vk-test-timeout -1: must be 0 or more"),
-        (["--vk-run-timeout", "-5"], None, 4, "--vk-run-timeout -5: must be 0 or more"),
-        (["--flake-reruns", "-1"], None, 4, "--flake-reruns -1: must be 0 or more"),
-        (["--shard", "3/2"], None, 4, "--shard 3/2: expected I/N"),
-        (["--vuid", "NO-SUCH-RULE"], None, 4, "--vuid 'NO-SUCH-RULE': no rule or guarantee"),
-        (["--rules-json=/nonexistent/rules.json", "--collect-only"], None, 4, "--rules-json /nonexistent/rules.json: its directory does not exist"),
-        (["--skips=/nonexistent/skips.txt"], None, 4, "--skips /nonexistent/skips.txt: no such file"),
-        (["--flakes=suites/selftest/doubles/bad-regex.txt"], None, 4, "not a regular expression"),
-        (["--hypothesis-profile", "fast"], None, 4, "--hypothesis-profile fast: not a profile of the suite"),
-        ([], {"HYPOTHESIS_PROFILE": "fast"}, 4, "HYPOTHESIS_PROFILE=fast: not a profile of the suite"),
-        ([], {"VK_DRIVER_FILES": "/nonexistent/icd.json"}, 4, "VK_DRIVER_FILES=/nonexistent/icd.json: no such file"),
-        ([], {"VK_ICD_FILENAMES": "/nonexistent/icd.json"}, 4, "VK_ICD_FILENAMES=/nonexistent/icd.json: no such file"),
-        ([], {"VKMAP_CTS_API_VERSION": "1.3"}, 4, "VKMAP_CTS_API_VERSION=1.3: not an apiVersion number"),
-        (["--vk-device", "all", "--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
-    ],
-)
+# Every bad option and environment variable, with its exit code and the line it gives (a self-test
+# below holds this list to every option the suite registers and every variable it reads).
+BAD_INPUTS = [
+    (["--vk-icd", "/nonexistent/icd.json"], None, 4, "--vk-icd /nonexistent/icd.json: no such file"),
+    (["--vk-device", "no-such-gpu"], None, 4, "--vk-device 'no-such-gpu': no device name contains it"),
+    (["--vk-api-version", "one"], None, 4, "--vk-api-version 'one'"),
+    ([], {"VK_LOADER_DRIVERS_SELECT": "no-such-driver*"}, 6, "the Vulkan loader found no driver"),
+    (["--baseline=/nonexistent/fails.txt"], None, 4, "--baseline /nonexistent/fails.txt: no such file"),
+    (["--baseline=suites/selftest/test_selection.py"], None, 4, "expected 'test,Outcome'"),
+    (["--update-baseline"], None, 4, "--update-baseline needs --baseline FILE"),
+    (["--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
+    (["--vk-test-timeout", "-1"], None, 4, "--vk-test-timeout -1: must be 0 or more"),
+    (["--vk-run-timeout", "-5"], None, 4, "--vk-run-timeout -5: must be 0 or more"),
+    (["--flake-reruns", "-1"], None, 4, "--flake-reruns -1: must be 0 or more"),
+    (["--shard", "3/2"], None, 4, "--shard 3/2: expected I/N"),
+    (["--vuid", "NO-SUCH-RULE"], None, 4, "--vuid 'NO-SUCH-RULE': no rule or guarantee"),
+    (["--rules-json=/nonexistent/rules.json", "--collect-only"], None, 4, "--rules-json /nonexistent/rules.json: its directory does not exist"),
+    (["--skips=/nonexistent/skips.txt"], None, 4, "--skips /nonexistent/skips.txt: no such file"),
+    (["--flakes=suites/selftest/doubles/bad-regex.txt"], None, 4, "not a regular expression"),
+    (["--hypothesis-profile", "fast"], None, 4, "--hypothesis-profile fast: not a profile of the suite"),
+    ([], {"HYPOTHESIS_PROFILE": "fast"}, 4, "HYPOTHESIS_PROFILE=fast: not a profile of the suite"),
+    ([], {"VK_DRIVER_FILES": "/nonexistent/icd.json"}, 4, "VK_DRIVER_FILES=/nonexistent/icd.json: no such file"),
+    ([], {"VK_ICD_FILENAMES": "/nonexistent/icd.json"}, 4, "VK_ICD_FILENAMES=/nonexistent/icd.json: no such file"),
+    ([], {"VKMAP_CTS_API_VERSION": "1.3"}, 4, "VKMAP_CTS_API_VERSION=1.3: not an apiVersion number"),
+    (["--vk-device", "all", "--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
+    (["--vk-call-timeout", "-1"], None, 4, "--vk-call-timeout -1: must be 0 or more"),
+    (["--vk-hang-limit", "-1"], None, 4, "--vk-hang-limit -1: must be 0 or more"),
+    (["--vk-hang-limit", "x"], None, 4, "--vk-hang-limit x: not a whole number"),
+    (["--flake-reruns=1.5"], None, 4, "--flake-reruns 1.5: not a whole number"),
+    (["--vk-test-timeout", "abc"], None, 4, "--vk-test-timeout abc: not a number"),
+    (["--vk-call-timeout=nan"], None, 4, "--vk-call-timeout nan: must be 0 or more"),
+    (["--vk-run-timeout", "soon"], None, 4, "--vk-run-timeout soon: not a number"),
+    (["--vk-layer=/nonexistent/layer"], None, 4, "--vk-layer /nonexistent/layer: not a folder"),
+    (["--run-label="], None, 4, "--run-label '': give the run a name"),
+    ([], {"VKMAP_CTS": "yes"}, 4, "VKMAP_CTS=yes: must be 1 or unset"),
+    ([], {"VKMAP_CTS_ISOLATED": "true"}, 4, "VKMAP_CTS_ISOLATED=true: must be 1 or unset"),
+    ([], {"VKMAP_CTS_LAYER": "0"}, 4, "VKMAP_CTS_LAYER=0: must be 1 or unset"),
+    ([], {"VKMAP_CTS_UNDER_FIU": "on"}, 4, "VKMAP_CTS_UNDER_FIU=on: must be 1 or unset"),
+    ([], {"VKMAP_CTS_DEVICE_UUID": "gpu0"}, 4, "VKMAP_CTS_DEVICE_UUID=gpu0: must be 32 hex digits or unset"),
+    ([], {"VKMAP_CTS_JOURNAL": "/proc/vkmap-cts/journal.jsonl"}, 4, "VKMAP_CTS_JOURNAL=/proc/vkmap-cts/journal.jsonl: must be a file it can write"),
+    ([], {"VKMAP_CTS_BREADCRUMBS": "/nonexistent/crumbs"}, 4, "VKMAP_CTS_BREADCRUMBS=/nonexistent/crumbs: must be a file it can write"),
+    ([], {"VKMAP_CTS_REPRODUCERS": "/etc/hostname/reproducers"}, 4, "VKMAP_CTS_REPRODUCERS=/etc/hostname/reproducers: must be a folder it can write"),
+]
+
+
+@pytest.mark.parametrize("args, env, code, line", BAD_INPUTS)
 def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
     """Each bad option or missing driver: one line naming it, its documented exit code, no traceback, no test run."""
     proc = _run(*args, env=env)
@@ -103,6 +125,34 @@ def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
     assert lines == [lines[0]] and lines[0].startswith("vkmap-cts: error: ") and line in lines[0], proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "passed" not in proc.stdout and "verdict" not in proc.stdout + proc.stderr
+
+
+def _registered_options() -> set[str]:
+    """The long options the suite's plugins register (every ``addoption("--...")`` in fixtures/ and reports/)."""
+    found = set()
+    for path in [*(ROOT / "fixtures").rglob("*.py"), *(ROOT / "reports").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "addoption" and node.args and isinstance(node.args[0], ast.Constant):
+                found.add(node.args[0].value)
+    return found
+
+
+def _variables_read() -> set[str]:
+    """The suite's own variables named in its sources, and the public ones the README lists."""
+    found = {"HYPOTHESIS_PROFILE", "VK_DRIVER_FILES", "VK_ICD_FILENAMES"}
+    for path in [*(ROOT / "fixtures").rglob("*.py"), *(ROOT / "reports").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"VKMAP_CTS(_[A-Z_]+)?", node.value):
+                found.add(node.value)
+    return found
+
+
+def test_the_bad_inputs_walk_every_option_and_variable():
+    """Each option the suite registers, and each environment variable it reads, has a bad value in BAD_INPUTS."""
+    given = {a.split("=", 1)[0] for args, _, _, _ in BAD_INPUTS for a in args if a.startswith("--")}
+    assert _registered_options() - given == set()
+    assert _variables_read() - {name for _, env, _, _ in BAD_INPUTS for name in env or {}} == set()
+    assert set(INTERNAL_ENV) <= _variables_read()
 
 
 def _selected(vuid: str) -> list[str]:
