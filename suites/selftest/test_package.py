@@ -85,3 +85,5 @@ def test_the_command_has_help(installed, tmp_path):
     """`vkmap-cts --help` says what it does and exits 0."""
     proc = _run(installed, tmp_path, "-c", "from vkmap_cts.fixtures.plugins.console import main; raise SystemExit(main())", "--help")
     assert proc.returncode == 0 and "vkmap-cts" in proc.stdout
+    for option in ("--vk-icd", "--vk-device", "--shard", "--baseline", "--skips", "--flakes", "--run-label", "--vk-layer"):
+        assert f"  {option}" in proc.stdout, (option, proc.stdout[-3000:])
