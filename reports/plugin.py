@@ -374,10 +374,13 @@ def pytest_sessionfinish(session, exitstatus):
     writer = getattr(config, "_vk_results", None)
     if writer is None:
         return
-    _classify_timeouts(config, writer)
-    _classify_teardown_crashes(config, writer)
-    if not os.environ.get("VKMAP_CTS_BREADCRUMBS"):
-        _crash_inputs(config, writer)
+    # Each step adds to the results; a bug in one must not cost the run the results it has.
+    steps = [_classify_timeouts, _classify_teardown_crashes] + ([] if os.environ.get("VKMAP_CTS_BREADCRUMBS") else [_crash_inputs])
+    for step in steps:
+        try:
+            step(config, writer)
+        except Exception as e:  # a bug of the suite: said, and the results written without this step
+            sys.stderr.write(f"vkmap-cts: a bug of the suite in {step.__name__.strip('_')} ({type(e).__name__}: {e}); the results are written without it\n")
     stopped = getattr(config, "_vk_stopped", None)
     if stopped:
         writer.not_run(getattr(config, "_vk_collected_ids", []), f"not run: the run stopped because {stopped}")

@@ -411,3 +411,20 @@ def test_a_crash_in_fixture_set_up_is_a_crash_and_the_run_goes_on(tmp_path):
     outcomes = {t["nodeid"].rsplit("::", 1)[1]: t["outcome"] for t in doc["tests"]}
     assert outcomes == {"test_driver_that_crashes_in_fixture_setup": "Crash", "test_passing_neighbour": "Pass"}, proc.stdout[-2000:]
     assert "INTERNALERROR" not in proc.stdout + proc.stderr and proc.returncode == 1
+
+
+def test_a_bug_in_a_step_after_the_tests_still_writes_the_results(tmp_path):
+    """A step of the session's end (timeouts, teardown crashes, crash re-runs) that raises is named as a
+    bug of the suite, and results.json is written all the same."""
+    (tmp_path / "break_a_step.py").write_text(
+        "import vkmap_cts.reports.plugin as plugin\n\n\n"
+        "def _classify_timeouts(config, writer):\n    raise RuntimeError('boom')\n\n\n"
+        "plugin._classify_timeouts = _classify_timeouts\n"
+    )
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "break_a_step", f"--report-dir={out}", "suites/validation/test_vkMapMemory2.py"]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert "a bug of the suite in classify_timeouts (RuntimeError: boom)" in proc.stderr, proc.stderr[-2000:]
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["tests"] and all(t["outcome"] == "Pass" for t in doc["tests"])

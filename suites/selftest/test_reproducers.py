@@ -149,3 +149,44 @@ def test_without_a_compiler_the_report_gets_one_line(tmp_path, monkeypatch):
     info = confirm.reproduce(_journal(ALLOC, MAP, failed), "suites/a.py::t[x]", "Fail", tmp_path / "reproducers")
     assert info["reproduced"] is None and "no C compiler" in info["reason"] and (tmp_path / info["file"]).is_file()
     assert confirm.summary(info).startswith("no C compiler (cc) on this machine")
+
+
+def test_an_event_the_replay_does_not_know_is_named():
+    """A journal event with no C form gives no reproducer and says which event, never a traceback."""
+    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    with pytest.raises(c_source.NoReproducer, match=r"event 1 \(teleport\)"):
+        c_source.generate(_journal(ALLOC, {"op": "teleport"}, MAP, failed), "t", "Fail")
+
+
+def test_a_bug_of_the_generator_costs_only_the_reproducer(tmp_path, monkeypatch):
+    """The generator raising something unforeseen leaves a reason in the report, not a lost run."""
+
+    def broken(*args, **kwargs):
+        raise KeyError("offset")
+
+    monkeypatch.setattr(confirm, "generate", broken)
+    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    info = confirm.reproduce(_journal(ALLOC, MAP, failed), "suites/a.py::t[x]", "Fail", tmp_path)
+    assert "generator failed, a bug of the suite (KeyError" in info["reason"]
+
+
+def test_the_placed_map_set_up_is_replayed(tmp_path):
+    """The memfd mapped twice (CTS's map_placed set-up) and the host's fill of it are replayed: the
+    program builds and, where the recorded check failed but the replay's views are readable, says PASS."""
+    size, page = 4 * 4096, 4096
+    base, inspector = 0x7F0000000000, 0x7F0000100000
+    events = [
+        {"op": "memfd_views", "base": base, "inspector": inspector, "size": size},
+        {"op": "fill_host", "address": base, "size": size, "value": 0xAB},
+        {"op": "check", "rule": "GUARANTEE-placed-replaces-exactly", "kind": "readable", "passed": False, "message": "m", "start": base, "end": base + page},
+    ]
+    source = c_source.generate(_journal(*events), "t", "Fail")
+    assert "memfd_views(16384u, views0);" in source and "memset((void *)(uintptr_t)views0[0], 0xab, 16384u);" in source
+    if confirm.shutil.which("cc") is None:
+        pytest.skip("NotSupported: no C compiler (cc) to build the reproducer")
+    path = tmp_path / "placed.c"
+    path.write_text(source.replace("THIS_FILE", path.stem))
+    exe = tmp_path / "placed"
+    subprocess.run(["cc", *confirm.BUILD, str(exe), str(path), "-ldl"], check=True, capture_output=True)
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "PASS" in run.stderr, run.stderr
