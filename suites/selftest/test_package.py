@@ -18,16 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """The package as pip installs it (without its dependencies, which this environment has), built
-    from a copy of the checkout's tracked files: a build writes build/ and *.egg-info beside its
-    sources, and an egg-info in the checkout would offer the entry point to the checkout's own runs."""
+    from a copy of the checkout's sources: a build writes build/ and *.egg-info beside them, and an
+    egg-info in the checkout would offer the entry point to the checkout's own runs."""
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
     source = tmp_path_factory.mktemp("source")
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, tracked):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
+    outputs = shutil.ignore_patterns("__pycache__", "*.pyc", "latest", "runs", "layer", "bench-run", "bench.json")
+    for top in ("fixtures", "reports", "suites"):
+        shutil.copytree(ROOT / top, source / top, ignore=outputs)
+    for name in ("pyproject.toml", "README.md", "vkmap_cts.py"):
+        shutil.copy2(ROOT / name, source / name)
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target", str(target), str(source)],
         capture_output=True,
