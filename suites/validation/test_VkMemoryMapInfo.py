@@ -4,15 +4,29 @@ vkMapMemory2KHR and vkMapMemory2.
 Each rule's boundary is a table of rows (ROWS, PLACED_ROWS), valid and invalid: a valid row
 reaches the driver, which must map with VK_SUCCESS and an aligned pointer; an invalid row
 breaks that rule alone, and the reference validator must name exactly it before the driver
-is called.  The single-rule tests after each table draw values between and beyond the
-boundaries.  Placed-map rules need VK_EXT_map_memory_placed (NotSupported elsewhere).
+is called.  The drawn rows (DRAWN) draw values between and beyond the boundaries, each
+breaking one rule.  Placed-map rules need VK_EXT_map_memory_placed (NotSupported elsewhere).
 """
 
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.boundaries import invalid, judged, last_byte, one_past, params, valid, whole
+from vkmap_cts.fixtures.judge.boundaries import (
+    beyond,
+    drawn_range_rows,
+    flags_rows,
+    invalid,
+    judged,
+    map_row,
+    memory_rows,
+    no_live_handle,
+    params,
+    range_rows,
+    stype_rows,
+    undefined_flag_bits,
+    valid,
+)
 from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_refused, assert_success
 from vkmap_cts.fixtures.judge.properties import placed_map
 from vkmap_cts.fixtures.judge.strategies import allocation_sizes
@@ -29,34 +43,16 @@ entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
 
 
 ROWS = [
-    valid("VUID-VkMemoryMapInfo-sType-sType", "sType = VK_STRUCTURE_TYPE_MEMORY_MAP_INFO"),
-    invalid("VUID-VkMemoryMapInfo-sType-sType", "sType = VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO", sType=abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),
+    *stype_rows("VUID-VkMemoryMapInfo-sType-sType", "VK_STRUCTURE_TYPE_MEMORY_MAP_INFO", "VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO"),
     valid("VUID-VkMemoryMapInfo-pNext-pNext", "pNext = NULL"),
     valid("VUID-VkMemoryMapInfo-pNext-pNext", "pNext = VkMemoryMapPlacedInfoEXT, ignored with flags 0", next=(PlacedInfo(0),)),
     invalid("VUID-VkMemoryMapInfo-pNext-pNext", "pNext = a structure that does not extend it", next=(OtherStruct(abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),)),
     valid("VUID-VkMemoryMapInfo-sType-unique", "one VkMemoryMapPlacedInfoEXT", next=(PlacedInfo(0),)),
     invalid("VUID-VkMemoryMapInfo-sType-unique", "two VkMemoryMapPlacedInfoEXT", next=(PlacedInfo(0), PlacedInfo(0))),
-    valid("VUID-VkMemoryMapInfo-flags-parameter", "flags = 0"),
-    invalid("VUID-VkMemoryMapInfo-flags-parameter", "flags = 0x2, the lowest undefined bit", flags=0x2),
-    invalid("VUID-VkMemoryMapInfo-flags-parameter", "flags = 0x80000000, the highest bit", flags=1 << 31),
-    valid("VUID-VkMemoryMapInfo-memory-parameter", "memory = a live VkDeviceMemory"),
-    invalid("VUID-VkMemoryMapInfo-memory-parameter", "memory = VK_NULL_HANDLE", memory=0),
-    valid("UNASSIGNED-VkMemoryMapInfo-memory-parent", "memory allocated from the device of the call"),
+    *flags_rows("VUID-VkMemoryMapInfo-flags-parameter"),
+    *memory_rows("VUID-VkMemoryMapInfo-memory-parameter", "UNASSIGNED-VkMemoryMapInfo-memory-parent"),
     valid("VUID-VkMemoryMapInfo-memory-07958", "memory not host mapped"),
-    valid("VUID-VkMemoryMapInfo-offset-07959", "offset = 0", offset=0),
-    valid("VUID-VkMemoryMapInfo-offset-07959", "offset = allocationSize - 1", offset=last_byte),
-    invalid("VUID-VkMemoryMapInfo-offset-07959", "offset = allocationSize", offset=whole),
-    invalid("VUID-VkMemoryMapInfo-offset-07959", "offset = 2^64 - 1", offset=2**64 - 1),
-    valid("VUID-VkMemoryMapInfo-size-07960", "size = 1", size=1),
-    valid("VUID-VkMemoryMapInfo-size-07960", "size = VK_WHOLE_SIZE", size=WHOLE),
-    invalid("VUID-VkMemoryMapInfo-size-07960", "size = 0", size=0),
-    invalid("VUID-VkMemoryMapInfo-size-07960", "size = 0 at offset allocationSize - 1", offset=last_byte, size=0),
-    valid("VUID-VkMemoryMapInfo-size-07961", "size = allocationSize", size=whole),
-    valid("VUID-VkMemoryMapInfo-size-07961", "size = 1 at offset allocationSize - 1", offset=last_byte, size=1),
-    valid("VUID-VkMemoryMapInfo-size-07961", "size = VK_WHOLE_SIZE at offset allocationSize - 1", offset=last_byte, size=WHOLE),
-    invalid("VUID-VkMemoryMapInfo-size-07961", "size = allocationSize + 1", size=one_past),
-    invalid("VUID-VkMemoryMapInfo-size-07961", "size = 2 at offset allocationSize - 1", offset=last_byte, size=2),
-    invalid("VUID-VkMemoryMapInfo-size-07961", "size = 2^64 - 2", size=2**64 - 2),
+    *range_rows("VUID-VkMemoryMapInfo-offset-07959", "VUID-VkMemoryMapInfo-size-07960", "VUID-VkMemoryMapInfo-size-07961"),
     valid("VUID-VkMemoryMapInfo-memory-07962", "memory of a HOST_VISIBLE type"),
     valid("VUID-VkMemoryMapInfo-memory-07963", "memory allocated with one instance"),
 ]
@@ -70,15 +66,8 @@ def test_boundary_row(device, memory_pool, host_visible_types, entry, row, alloc
     require_entry(device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
     with memory_pool.lease(mt, allocation_size) as mem:
-        call = row.call(mem.map2_call, allocation_size, entry=entry)
-        if not row.valid:
-            assert_refused(device.driver, call, {row.rule})
-            return
-        with judged(row):
-            result = device.driver.map2(call)
-            assert_success(result)
-            assert_aligned(result, device.limits_alignment)
-        mem.unmap2()
+        if map_row(device, row, row.call(mem.map2_call, allocation_size, entry=entry), device.driver.map2):
+            mem.unmap2()
 
 
 BETWEEN = {
@@ -107,77 +96,46 @@ def test_valid_range_between_the_boundaries(device, memory_pool, host_visible_ty
 def test_two_devices_map_their_own_memory_at_once(device, second_device, host_visible_types, entry):
     """Memory of two devices, each mapped through its own device, both at once."""
     require_entry(device, entry)
-    a = device.allocate(host_visible_types[0], SIZE)
-    b = second_device.allocate(host_visible_types[0], SIZE)
-    try:
+    with device.allocation(host_visible_types[0], SIZE) as a, second_device.allocation(host_visible_types[0], SIZE) as b:
         ra, rb = a.map2(entry=entry), b.map2(entry=entry)
         assert_success(ra)
         assert_success(rb)
         assert ra.ptr != rb.ptr, f"UNASSIGNED-VkMemoryMapInfo-memory-parent: two live mappings share the address 0x{ra.ptr:x}"
         a.unmap2()
         b.unmap2()
-    finally:
-        device.free(a)
-        second_device.free(b)
 
 
 # -- invalid side, between and beyond the boundaries ------------------------------------------
 
 
-@violates("VUID-VkMemoryMapInfo-sType-sType")
-@entries
-@given(stype=st.integers(-(2**31), 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO))
-def test_wrong_stype(device, memory_pool, host_visible_types, entry, stype):
-    """Any sType other than VK_STRUCTURE_TYPE_MEMORY_MAP_INFO."""
-    require_entry(device, entry)
-    with memory_pool.lease(host_visible_types[0], SIZE) as mem:
-        call = mem.map2_call(entry=entry)
-        call.info.sType = stype
-        assert_refused(device.driver, call, {"VUID-VkMemoryMapInfo-sType-sType"})
-
-
-@violates("VUID-VkMemoryMapInfo-pNext-pNext")
-@entries
-@given(stype=st.integers(0, 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT), placed_first=st.booleans())
-def test_foreign_structure_in_pnext(device, memory_pool, host_visible_types, entry, stype, placed_first):
+def _foreign_chains(allocation_size, drawn):
     """A structure that does not extend VkMemoryMapInfo, alone or after a VkMemoryMapPlacedInfoEXT."""
-    require_entry(device, entry)
-    chain = (PlacedInfo(0), OtherStruct(stype)) if placed_first else (OtherStruct(stype),)
-    with memory_pool.lease(host_visible_types[0], SIZE) as mem:
-        assert_refused(device.driver, mem.map2_call(next=chain, entry=entry), {"VUID-VkMemoryMapInfo-pNext-pNext"})
+    foreign = st.integers(0, 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT).map(OtherStruct)
+    return st.tuples(st.booleans(), foreign).map(lambda t: (PlacedInfo(0), t[1]) if t[0] else (t[1],))
 
 
-@violates("VUID-VkMemoryMapInfo-sType-unique")
+DRAWN = [
+    beyond(
+        "VUID-VkMemoryMapInfo-sType-sType",
+        "any sType but VK_STRUCTURE_TYPE_MEMORY_MAP_INFO",
+        sType=st.integers(-(2**31), 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO),
+    ),
+    beyond("VUID-VkMemoryMapInfo-pNext-pNext", "a structure that does not extend it, alone or after a VkMemoryMapPlacedInfoEXT", next=_foreign_chains),
+    beyond("VUID-VkMemoryMapInfo-sType-unique", "two to four VkMemoryMapPlacedInfoEXT", next=st.integers(2, 4).map(lambda n: (PlacedInfo(0),) * n)),
+    undefined_flag_bits("VUID-VkMemoryMapInfo-flags-parameter", "VkMemoryMapFlagBits"),
+    no_live_handle("VUID-VkMemoryMapInfo-memory-parameter", "memory", OBJECTS.memories, "VkDeviceMemory"),
+    *drawn_range_rows("VUID-VkMemoryMapInfo-offset-07959", "VUID-VkMemoryMapInfo-size-07960", "VUID-VkMemoryMapInfo-size-07961"),
+]
+
+
 @entries
-@given(copies=st.integers(2, 4))
-def test_duplicate_structure_in_pnext(device, memory_pool, host_visible_types, entry, copies):
-    """Two to four VkMemoryMapPlacedInfoEXT in one chain."""
+@pytest.mark.parametrize("row", params(DRAWN))
+@given(allocation_size=allocation_sizes(65536), data=st.data())
+def test_drawn_violation(device, memory_pool, host_visible_types, entry, row, allocation_size, data):
+    """Values drawn beyond the rule's boundary, each breaking it alone, are refused with exactly its VUID."""
     require_entry(device, entry)
-    with memory_pool.lease(host_visible_types[0], SIZE) as mem:
-        assert_refused(device.driver, mem.map2_call(next=(PlacedInfo(0),) * copies, entry=entry), {"VUID-VkMemoryMapInfo-sType-unique"})
-
-
-@violates("VUID-VkMemoryMapInfo-flags-parameter")
-@entries
-@given(high=st.integers(1, 2**31 - 1))
-def test_undefined_flag_bits(device, memory_pool, host_visible_types, entry, high):
-    """flags with any bit outside VkMemoryMapFlagBits."""
-    require_entry(device, entry)
-    with memory_pool.lease(host_visible_types[0], SIZE) as mem:
-        assert_refused(device.driver, mem.map2_call(flags=high << 1, entry=entry), {"VUID-VkMemoryMapInfo-flags-parameter"})
-
-
-@violates("VUID-VkMemoryMapInfo-memory-parameter")
-@entries
-@given(handle=st.integers(1, 2**64 - 1))
-def test_handle_that_is_no_memory(device, memory_pool, host_visible_types, entry, handle):
-    """A memory handle that names no live VkDeviceMemory."""
-    require_entry(device, entry)
-    assume(handle not in OBJECTS.memories)  # a live handle would be valid: not this test's case
-    with memory_pool.lease(host_visible_types[0], SIZE) as mem:
-        call = mem.map2_call(entry=entry)
-        call.info.memory = handle
-        assert_refused(device.driver, call, {"VUID-VkMemoryMapInfo-memory-parameter"})
+    with memory_pool.lease(host_visible_types[0], allocation_size) as mem:
+        assert_refused(device.driver, row.call(mem.map2_call, allocation_size, entry=entry, **row.draw(data, allocation_size)), {row.rule})
 
 
 @violates("VUID-VkMemoryMapInfo-memory-parameter")
@@ -196,13 +154,10 @@ def test_freed_memory(device, host_visible_types, entry):
 def test_memory_of_another_device(device, second_device, host_visible_types, entry):
     """Memory allocated from another device than the one the call is made on."""
     require_entry(device, entry)
-    other = second_device.allocate(host_visible_types[0], SIZE)
-    try:
+    with second_device.allocation(host_visible_types[0], SIZE) as other:
         call = other.map2_call(entry=entry)
         call.device = device.state.handle
         assert_refused(device.driver, call, {"UNASSIGNED-VkMemoryMapInfo-memory-parent"})
-    finally:
-        second_device.free(other)
 
 
 @violates("VUID-VkMemoryMapInfo-memory-07958")
@@ -220,39 +175,6 @@ def test_memory_already_mapped(device, memory_pool, host_visible_types, entry, f
             mem.unmap2()
 
 
-@violates("VUID-VkMemoryMapInfo-offset-07959")
-@entries
-@given(allocation_size=allocation_sizes(65536), past=st.integers(0, 2**63))
-def test_offset_at_or_past_the_end(device, memory_pool, host_visible_types, entry, allocation_size, past):
-    """offset drawn from allocationSize up to 2^63 past it."""
-    require_entry(device, entry)
-    with memory_pool.lease(host_visible_types[0], allocation_size) as mem:
-        assert_refused(device.driver, mem.map2_call(offset=allocation_size + past, entry=entry), {"VUID-VkMemoryMapInfo-offset-07959"})
-
-
-@violates("VUID-VkMemoryMapInfo-size-07960")
-@entries
-@given(allocation_size=allocation_sizes(65536), data=st.data())
-def test_size_zero(device, memory_pool, host_visible_types, entry, allocation_size, data):
-    """size 0 at any valid offset."""
-    require_entry(device, entry)
-    offset = data.draw(st.integers(0, allocation_size - 1), label="offset")
-    with memory_pool.lease(host_visible_types[0], allocation_size) as mem:
-        assert_refused(device.driver, mem.map2_call(offset=offset, size=0, entry=entry), {"VUID-VkMemoryMapInfo-size-07960"})
-
-
-@violates("VUID-VkMemoryMapInfo-size-07961")
-@entries
-@given(allocation_size=allocation_sizes(65536), data=st.data())
-def test_size_past_the_end(device, memory_pool, host_visible_types, entry, allocation_size, data):
-    """size drawn from allocationSize - offset + 1 up to 2^64 - 2, at any valid offset."""
-    require_entry(device, entry)
-    offset = data.draw(st.integers(0, allocation_size - 1), label="offset")
-    size = data.draw(st.integers(allocation_size - offset + 1, 2**64 - 2), label="size")
-    with memory_pool.lease(host_visible_types[0], allocation_size) as mem:
-        assert_refused(device.driver, mem.map2_call(offset=offset, size=size, entry=entry), {"VUID-VkMemoryMapInfo-size-07961"})
-
-
 @violates("VUID-VkMemoryMapInfo-memory-07962")
 @entries
 def test_memory_type_without_host_visible(device, physical_device, entry):
@@ -261,11 +183,8 @@ def test_memory_type_without_host_visible(device, physical_device, entry):
     hidden = [t for t in physical_device.memory_types if not t.host_visible]
     require(bool(hidden), f"{physical_device.name} has no memory type without HOST_VISIBLE")
     for mt in hidden:
-        mem = device.allocate(mt, SIZE)
-        try:
+        with device.allocation(mt, SIZE) as mem:
             assert_refused(device.driver, mem.map2_call(entry=entry), {"VUID-VkMemoryMapInfo-memory-07962"})
-        finally:
-            device.free(mem)
 
 
 # -- placed maps (VK_EXT_map_memory_placed) ------------------------------------------------------
@@ -295,9 +214,7 @@ def test_placed_boundary_row(placed_device, host_visible_types, entry, row, page
     require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
     size = pages * align
-    mem = placed_device.allocate(host_visible_types[0], size)
-    neighbour = placed_device.allocate(host_visible_types[0], align)
-    try:
+    with placed_device.allocation(host_visible_types[0], size) as mem, placed_device.allocation(host_visible_types[0], align) as neighbour:
         assert_success(neighbour.map2())
         with reserved(size, align) as address:
             with judged(row):
@@ -305,9 +222,6 @@ def test_placed_boundary_row(placed_device, host_visible_types, entry, row, page
             if result is not None:
                 mem.unmap2()
         neighbour.unmap2()
-    finally:
-        placed_device.free(mem)
-        placed_device.free(neighbour)
 
 
 @covers("VUID-VkMemoryMapInfo-flags-09573")
@@ -318,13 +232,10 @@ def test_range_placed_map_at_an_aligned_offset(placed_device, host_visible_types
     placed = placed_device.placed
     require(placed.memory_map_range_placed, "memoryMapRangePlaced")
     align = placed.min_placed_memory_map_alignment
-    mem = placed_device.allocate(host_visible_types[0], 4 * align)
-    try:
+    with placed_device.allocation(host_visible_types[0], 4 * align) as mem:
         with reserved(2 * align, align) as address:
             if placed_map(mem, address, entry, offset=align, size=2 * align) is not None:
                 mem.unmap2()
-    finally:
-        placed_device.free(mem)
 
 
 def _placed_call(mem, address, entry, **info):
@@ -336,11 +247,8 @@ def _placed_call(mem, address, entry, **info):
 def test_placed_flag_without_the_feature(device_without_placed, host_visible_types, entry):
     """VK_MEMORY_MAP_PLACED_BIT_EXT on a device without memoryMapPlaced enabled."""
     require_entry(device_without_placed, entry)
-    mem = device_without_placed.allocate(host_visible_types[0], SIZE)
-    try:
+    with device_without_placed.allocation(host_visible_types[0], SIZE) as mem:
         assert_refused(device_without_placed.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09569"})
-    finally:
-        device_without_placed.free(mem)
 
 
 @violates("VUID-VkMemoryMapInfo-flags-09570")
@@ -350,12 +258,9 @@ def test_placed_flag_without_an_address(placed_device, host_visible_types, entry
     """VK_MEMORY_MAP_PLACED_BIT_EXT with no VkMemoryMapPlacedInfoEXT, or with a NULL pPlacedAddress."""
     require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
-    mem = placed_device.allocate(host_visible_types[0], align)
-    try:
+    with placed_device.allocation(host_visible_types[0], align) as mem:
         call = mem.map2_call(flags=PLACED, entry=entry) if shape.startswith("no") else _placed_call(mem, 0, entry)
         assert_refused(placed_device.driver, call, {"VUID-VkMemoryMapInfo-flags-09570"})
-    finally:
-        placed_device.free(mem)
 
 
 # Arguments given as functions take (pages, k, align): allocations of ``pages`` pages (2 to 8), k of them mapped.
@@ -373,12 +278,9 @@ def test_placed_range_without_range_placement(placed_device, host_visible_types,
     require_entry(placed_device, entry)
     require(not placed_device.placed.memory_map_range_placed, "a device without memoryMapRangePlaced")
     align = placed_device.placed.min_placed_memory_map_alignment
-    mem = placed_device.allocate(host_visible_types[0], pages * align)
-    try:
+    with placed_device.allocation(host_visible_types[0], pages * align) as mem:
         k = data.draw(st.integers(1, pages - 1), label="k pages")
         assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry, **row.arguments((pages, k, align))), {row.rule})
-    finally:
-        placed_device.free(mem)
 
 
 @violates("VUID-VkMemoryMapInfo-flags-09573")
@@ -388,11 +290,8 @@ def test_range_placed_offset_not_aligned(placed_device, host_visible_types, entr
     require_entry(placed_device, entry)
     require(placed_device.placed.memory_map_range_placed, "memoryMapRangePlaced")
     align = placed_device.placed.min_placed_memory_map_alignment
-    mem = placed_device.allocate(host_visible_types[0], 4 * align)
-    try:
+    with placed_device.allocation(host_visible_types[0], 4 * align) as mem:
         assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry, offset=64, size=align), {"VUID-VkMemoryMapInfo-flags-09573"})
-    finally:
-        placed_device.free(mem)
 
 
 @violates("VUID-VkMemoryMapInfo-flags-09575")
@@ -407,24 +306,23 @@ def test_placed_map_of_imported_host_memory(placed_device, import_host_memory, e
         placed_device.free(mem)
 
 
-PLACED_SIZE_ROWS = [
-    invalid("VUID-VkMemoryMapInfo-flags-09574", "size = allocationSize, not a multiple of minPlacedMemoryMapAlignment", size="allocationSize"),
-    invalid("VUID-VkMemoryMapInfo-flags-09651", "size = VK_WHOLE_SIZE of an allocation that is not a multiple of minPlacedMemoryMapAlignment", size=WHOLE),
+# The allocation is one page plus ``extra`` bytes, so that neither size is a multiple of minPlacedMemoryMapAlignment.
+PLACED_SIZE_DRAWN = [
+    beyond("VUID-VkMemoryMapInfo-flags-09574", "size = allocationSize, one page plus 1 to 4095 bytes", extra=st.integers(1, 4095), size=st.just("allocationSize")),
+    beyond("VUID-VkMemoryMapInfo-flags-09651", "size = VK_WHOLE_SIZE of one page plus 1 to 4095 bytes", extra=st.integers(1, 4095), size=st.just(WHOLE)),
 ]
 
 
 @entries
-@pytest.mark.parametrize("row", params(PLACED_SIZE_ROWS))
-@given(extra=st.integers(1, 4095))
-def test_placed_size_not_aligned(placed_device, host_visible_types, entry, row, extra):
-    """A whole placed map of an allocation of one page plus ``extra`` bytes."""
+@pytest.mark.parametrize("row", params(PLACED_SIZE_DRAWN))
+@given(data=st.data())
+def test_placed_size_not_aligned(placed_device, host_visible_types, entry, row, data):
+    """A whole placed map of an allocation whose size is no multiple of minPlacedMemoryMapAlignment is refused with exactly its VUID."""
     require_entry(placed_device, entry)
-    align = placed_device.placed.min_placed_memory_map_alignment
-    size = align + extra % align
-    assume(size % align)
-    mem = placed_device.allocate(host_visible_types[0], size)
-    try:
-        map_size = size if row.args["size"] == "allocationSize" else WHOLE
-        assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry, size=map_size), {row.rule})
-    finally:
-        placed_device.free(mem)
+    drawn = row.draw(data)
+    page = placed_device.placed.min_placed_memory_map_alignment
+    allocation_size = page + drawn["extra"] % page
+    assume(allocation_size % page)
+    with placed_device.allocation(host_visible_types[0], allocation_size) as mem:
+        size = allocation_size if drawn["size"] == "allocationSize" else drawn["size"]
+        assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry, size=size), {row.rule})

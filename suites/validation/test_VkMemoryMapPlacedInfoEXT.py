@@ -37,13 +37,10 @@ def test_address_not_aligned(placed_device, host_visible_types, entry, misalignm
     """pPlacedAddress off a multiple of minPlacedMemoryMapAlignment by 1 to 4095 bytes."""
     require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
-    mem = placed_device.allocate(host_visible_types[0], align)
-    try:
+    with placed_device.allocation(host_visible_types[0], align) as mem:
         address = (1 << 40) + misalignment % align
         call = mem.map2_call(flags=PLACED, next=(PlacedInfo(address),), entry=entry)
         assert_refused(placed_device.driver, call, {"VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577"})
-    finally:
-        placed_device.free(mem)
 
 
 @violates("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578")
@@ -53,9 +50,7 @@ def test_address_overlaps_a_live_mapping(placed_device, host_visible_types, entr
     """The placed range overlaps the mapping of another memory object (placed there first)."""
     require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
-    first = placed_device.allocate(host_visible_types[0], 4 * align)
-    second = placed_device.allocate(host_visible_types[0], pages * align)
-    try:
+    with placed_device.allocation(host_visible_types[0], 4 * align) as first, placed_device.allocation(host_visible_types[0], pages * align) as second:
         with reserved(12 * align, align) as base:
             existing = base + 4 * align
             assert_success(first.map2(flags=PLACED, next=(PlacedInfo(existing),)))
@@ -67,6 +62,3 @@ def test_address_overlaps_a_live_mapping(placed_device, host_visible_types, entr
                 assert_refused(placed_device.driver, call, {"VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578"})
             finally:
                 first.unmap2()
-    finally:
-        placed_device.free(first)
-        placed_device.free(second)
