@@ -29,9 +29,14 @@ def unit_of(module: str) -> str | None:
     return max(found, key=len) if found else None
 
 
+def module_of(path: Path) -> str:
+    """The import name of a source file of the checkout."""
+    return "vkmap_cts." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
 def imports(path: Path, text: str | None = None) -> set[str]:
     """Every vkmap_cts module a source file (or ``text`` in its place) imports, wherever the import statement stands."""
-    module = "vkmap_cts." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    module = module_of(path)
     package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module.removesuffix(".__init__")
     out = set()
     for node in ast.walk(ast.parse(path.read_text() if text is None else text)):
@@ -51,7 +56,7 @@ SOURCES = sorted(p for top in ("fixtures", "reports") for p in (ROOT / top).rglo
 
 def upward(path: Path, text: str | None = None) -> list[str]:
     """The imports of ``path`` that go up the layers or sideways into another unit of its layer."""
-    own = unit_of("vkmap_cts." + ".".join(path.relative_to(ROOT).with_suffix("").parts))
+    own = unit_of(module_of(path))
     bad = []
     for target in sorted(imports(path, text)):
         unit = unit_of(target)
@@ -62,7 +67,7 @@ def upward(path: Path, text: str | None = None) -> list[str]:
 
 def test_every_source_file_has_a_layer():
     """A new folder of fixtures/ or reports/ must be given its place in LAYERS."""
-    assert all(unit_of("vkmap_cts." + ".".join(p.relative_to(ROOT).with_suffix("").parts)) for p in SOURCES)
+    assert all(unit_of(module_of(p)) for p in SOURCES)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(ROOT)) for p in SOURCES])

@@ -127,32 +127,31 @@ def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
     assert "passed" not in proc.stdout and "verdict" not in proc.stdout + proc.stderr
 
 
-def _registered_options() -> set[str]:
-    """The long options the suite's plugins register (every ``addoption("--...")`` in fixtures/ and reports/)."""
-    found = set()
-    for path in [*(ROOT / "fixtures").rglob("*.py"), *(ROOT / "reports").rglob("*.py")]:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "addoption" and node.args and isinstance(node.args[0], ast.Constant):
-                found.add(node.args[0].value)
-    return found
+def _source_nodes() -> list:
+    """Every syntax node of the suite's plugins and helpers (fixtures/ and reports/)."""
+    return [node for top in ("fixtures", "reports") for path in (ROOT / top).rglob("*.py") for node in ast.walk(ast.parse(path.read_text()))]
 
 
-def _variables_read() -> set[str]:
+def _registered_options(nodes) -> set[str]:
+    """The long options the suite's plugins register (every ``addoption("--...")``)."""
+    calls = (n for n in nodes if isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "addoption")
+    return {c.args[0].value for c in calls if c.args and isinstance(c.args[0], ast.Constant)}
+
+
+def _variables_read(nodes) -> set[str]:
     """The suite's own variables named in its sources, and the public ones the README lists."""
-    found = {"HYPOTHESIS_PROFILE", "VK_DRIVER_FILES", "VK_ICD_FILENAMES"}
-    for path in [*(ROOT / "fixtures").rglob("*.py"), *(ROOT / "reports").rglob("*.py")]:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"VKMAP_CTS(_[A-Z_]+)?", node.value):
-                found.add(node.value)
-    return found
+    own = {n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str) and re.fullmatch(r"VKMAP_CTS(_[A-Z_]+)?", n.value)}
+    return own | {"HYPOTHESIS_PROFILE", "VK_DRIVER_FILES", "VK_ICD_FILENAMES"}
 
 
 def test_the_bad_inputs_walk_every_option_and_variable():
     """Each option the suite registers, and each environment variable it reads, has a bad value in BAD_INPUTS."""
+    nodes = _source_nodes()
     given = {a.split("=", 1)[0] for args, _, _, _ in BAD_INPUTS for a in args if a.startswith("--")}
-    assert _registered_options() - given == set()
-    assert _variables_read() - {name for _, env, _, _ in BAD_INPUTS for name in env or {}} == set()
-    assert set(INTERNAL_ENV) <= _variables_read()
+    assert _registered_options(nodes) - given == set()
+    variables = _variables_read(nodes)
+    assert variables - {name for _, env, _, _ in BAD_INPUTS for name in env or {}} == set()
+    assert set(INTERNAL_ENV) <= variables
 
 
 def _selected(vuid: str) -> list[str]:
