@@ -10,6 +10,7 @@ import html
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from vkmap_cts.fixtures.reproduce.confirm import outcome, summary
 from vkmap_cts.reports import model
 
 E = html.escape
@@ -92,8 +93,6 @@ def with_sentence(t: dict) -> str:
 
 def standalone(t: dict) -> str | None:
     """One line on a failing test's standalone C reproducer: how often it reproduced, its file, the command."""
-    from vkmap_cts.fixtures.reproduce.confirm import summary
-
     return summary(t.get("standalone"))
 
 
@@ -125,8 +124,7 @@ def summary_md(doc: dict) -> str:
                 lines.append(f"  - spec: “{_md(t['sentence'])}” ({_md(t['source'])})")
             sa = t.get("standalone") or {}
             if sa.get("file"):
-                shown = f"reproduces standalone: {sa['reproduced']}/{sa['runs']}" if sa.get("reproduced") is not None else _md(sa.get("reason"))
-                lines.append(f"  - {shown} — [{_md(sa['file'])}]({sa['file']}): `{_md(sa['command'])}`")
+                lines.append(f"  - {_md(outcome(sa))} — [{_md(sa['file'])}]({sa['file']}): `{_md(sa['command'])}`")
             elif sa.get("reason"):
                 lines.append(f"  - {_md(sa['reason'])}")
     x = doc.get("layerCrossCheck")
@@ -209,8 +207,7 @@ def report_html(doc: dict) -> str:
             parts.append(f"<p>Reproduce with <code>{E(r['reproduce'])}</code></p>")
         sa = t.get("standalone") or {}
         if sa.get("file"):
-            shown = f"reproduces standalone: {sa['reproduced']}/{sa['runs']}" if sa.get("reproduced") is not None else sa.get("reason", "")
-            parts.append(f'<p>Standalone C reproducer <a href="{E(sa["file"])}"><code>{E(sa["file"])}</code></a>: {E(shown)}</p><pre>{E(sa["command"])}</pre>')
+            parts.append(f'<p>Standalone C reproducer <a href="{E(sa["file"])}"><code>{E(sa["file"])}</code></a>: {E(outcome(sa))}</p><pre>{E(sa["command"])}</pre>')
             if sa.get("observed"):
                 parts.append(f"<p>It printed:</p><pre>{E(sa['observed'])}</pre>")
         elif sa.get("reason"):
