@@ -137,7 +137,7 @@ def test_non_coherent_memory(device, memory_pool, physical_device, transfers, op
     allocation_size, offset, size = row
     case = cts.case_name("suballocation", operation, entry, allocation_size, offset, size) or "between CTS's values"
     _on_every_type(
-        device,
+        memory_pool,
         physical_device.non_coherent_types,
         "suballocation",
         allocation_size,

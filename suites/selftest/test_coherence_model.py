@@ -93,3 +93,43 @@ def test_atom_ranges_refuse_a_mapping_off_the_atoms():
     """A mapping that starts inside an atom has no valid range: a ValueError, never an invalid call."""
     with pytest.raises(ValueError, match="does not start and end"):
         atom_ranges([(17, 31)], ATOM, 17, 31, 4096, True)
+
+
+def test_device_writes_are_visible_on_coherent_memory_at_once():
+    """HOST_COHERENT: a device write is what the host reads next, with no invalidate; a stale byte fails."""
+    m = _model(coherent=True)
+    m.device_write(ATOM, b"\xee" * ATOM)
+    stale = bytes(m.bytes[:ATOM]) + bytes(i % 251 + 1 for i in range(ATOM, 2 * ATOM))
+    with pytest.raises(AssertionError, match=f"{RULE}: stale: {ATOM} of {2 * ATOM} defined bytes differ"):
+        m.read(RULE, 0, stale, "stale")
+    m.read(RULE, ATOM, b"\xee" * ATOM, "the device's bytes")
+
+
+def test_device_writes_on_non_coherent_memory_need_an_invalidate():
+    """Without HOST_COHERENT, a device write is undefined to the host until an invalidate of its atoms ("device writes to the
+    memory ranges described by pMemoryRanges ... are made visible to the host"), then defined: an invalidate that moved
+    nothing (the host's old bytes read back) fails; an atom with an unflushed host write stays undefined."""
+    m = _model(coherent=False)
+    m.flush(0, 4 * ATOM)
+    old = bytes(m.bytes)
+    m.device_write(0, b"\x5e" * (2 * ATOM))
+    m.read(RULE, 0, old, "before the invalidate: either bytes")  # undefined: the old bytes pass
+    m.device_write(0, b"\x5e" * (2 * ATOM))
+    m.write(ATOM, b"\x01")  # an unflushed host write in the second atom
+    m.invalidate(0, 4 * ATOM)
+    assert m.undefined(0, 4 * ATOM) == ATOM
+    with pytest.raises(AssertionError, match=f"{RULE}: lost: {ATOM} of {4 * ATOM} defined bytes differ, first at \\+0"):
+        m.read(RULE, 0, old, "lost")
+    m.read(RULE, 0, b"\x5e" * ATOM + old[ATOM:], "moved")
+
+
+def test_a_flush_after_a_device_write_leaves_that_atom_undefined():
+    """A flush writes the host's view of whole atoms ("each whole aligned set of nonCoherentAtomSize bytes ... will also be made
+    available as if they were written by the host"): a device write not yet invalidated in a flushed atom is lost to it."""
+    m = _model(coherent=False)
+    m.flush(0, 4 * ATOM)
+    m.device_write(0, b"\x5e" * ATOM)
+    m.write(0, b"\x01")
+    m.flush(0, ATOM)
+    m.invalidate(0, ATOM)
+    assert m.undefined(1, ATOM - 1) == ATOM - 1
