@@ -31,11 +31,14 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <vulkan/vk_layer.h>
 #include <vulkan/vulkan.h>
@@ -154,6 +157,7 @@ struct memory { /* one VkDeviceMemory the layer maps itself */
     VkDeviceSize allocation_size;
     int coherent; /* of a HOST_COHERENT type: mapped MAP_SHARED, nothing to flush */
     int fd;       /* the exported opaque fd, owned by the layer */
+    off_t origin; /* where the memory's bytes start in it */
     /* the current mapping; base is NULL while the memory is not mapped */
     unsigned char *base;   /* what the application sees, page aligned: the memory's byte `start` */
     unsigned char *shared; /* non-coherent: a MAP_SHARED mapping of the same pages, the memory itself */
@@ -600,6 +604,48 @@ static int imports(const void *chain) { /* the allocation imports a payload: the
     return (fd && fd->handleType) || (host && host->handleType);
 }
 
+/* Where the memory's bytes start in the exported fd, which is opaque: the file offset behind the
+ * driver's own map of the memory, read from /proc/self/maps (the line whose range holds the driver's
+ * pointer, where its device and inode are the fd's).  -1 where the driver's map is not a map of that
+ * file at a page boundary (then the layer leaves the memory to the driver). */
+static off_t origin_in(int fd, const void *driver_map) {
+    struct stat st;
+    if (fstat(fd, &st)) return -1;
+    int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (maps < 0) return -1;
+    char buf[16384];
+    size_t have = 0;
+    off_t found = -1;
+    int done = 0;
+    while (!done) {
+        ssize_t got = read(maps, buf + have, sizeof buf - 1 - have);
+        if (got <= 0) break;
+        have += (size_t)got;
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while (!done && (nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+            *nl = 0;
+            char *end;
+            unsigned long lo = strtoul(line, &end, 16), hi = *end == '-' ? strtoul(end + 1, NULL, 16) : 0;
+            if ((uintptr_t)driver_map >= lo && (uintptr_t)driver_map < hi) {
+                unsigned long long offset, inode;
+                unsigned major, minor;
+                char perms[8];
+                if (sscanf(line, "%*x-%*x %7s %llx %x:%x %llu", perms, &offset, &major, &minor, &inode) == 5 && inode == (unsigned long long)st.st_ino &&
+                    makedev(major, minor) == st.st_dev)
+                    found = (off_t)(offset + ((uintptr_t)driver_map - lo));
+                done = 1;
+            }
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+        if (have == sizeof buf - 1) have = 0; /* a line longer than the buffer: not one of ours */
+    }
+    close(maps);
+    return found >= 0 && found % (off_t)page() == 0 ? found : -1;
+}
+
 static VkResult VKAPI_CALL AllocateMemory(VkDevice device, const VkMemoryAllocateInfo *info, const VkAllocationCallbacks *allocator, VkDeviceMemory *memory) {
     struct device *d = device_of(device);
     VkMemoryAllocateInfo down = *info;
@@ -629,12 +675,19 @@ static VkResult VKAPI_CALL AllocateMemory(VkDevice device, const VkMemoryAllocat
     }
     int fd = -1;
     VkMemoryGetFdInfoKHR get = {.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR, .memory = *memory, .handleType = OPAQUE_FD};
-    struct memory *m = calloc(1, sizeof *m);
-    if (!m || d->get_fd(device, &get, &fd) != VK_SUCCESS || fd < 0) {
-        free(m);
-        return VK_SUCCESS; /* without an fd the driver maps it */
+    if (d->get_fd(device, &get, &fd) != VK_SUCCESS) fd = -1;
+    void *driver_map = NULL;
+    off_t origin = -1;
+    if (fd >= 0 && d->map(device, *memory, 0, VK_WHOLE_SIZE, 0, &driver_map) == VK_SUCCESS) {
+        if (driver_map != MAP_FAILED) origin = origin_in(fd, driver_map);
+        d->unmap(device, *memory);
     }
-    *m = (struct memory){.device = device, .handle = *memory, .allocation_size = info->allocationSize, .coherent = coherent, .fd = fd};
+    struct memory *m = origin >= 0 ? calloc(1, sizeof *m) : NULL;
+    if (!m) { /* without an fd, or one this layer cannot place the memory in, the driver maps it */
+        if (fd >= 0) close(fd);
+        return VK_SUCCESS;
+    }
+    *m = (struct memory){.device = device, .handle = *memory, .allocation_size = info->allocationSize, .coherent = coherent, .fd = fd, .origin = origin};
     pthread_mutex_lock(&lock);
     struct memory **old = find_memory(*memory);
     if (*old) { /* a handle the driver reused */
@@ -752,7 +805,7 @@ static VkResult map_here(struct memory *m, VkDeviceSize offset, VkDeviceSize siz
     unsigned char *shared = NULL;
     if (!m->coherent) {
         /* The memory itself, which flushes write and invalidates read. */
-        shared = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, (off_t)start);
+        shared = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, m->origin + (off_t)start);
         /* "vkMapMemory will fail if the implementation is unable to allocate an appropriately sized
          * contiguous virtual address range, e.g. due to virtual address space fragmentation or platform
          * limits.  In such cases, vkMapMemory must return VK_ERROR_MEMORY_MAP_FAILED." */
@@ -763,7 +816,7 @@ static VkResult map_here(struct memory *m, VkDeviceSize offset, VkDeviceSize siz
      * A page of the view that the host has not written shows the memory's current bytes, as the memory
      * is still behind it; one the host has written keeps its own until an invalidate. */
     int sharing = m->coherent ? MAP_SHARED : MAP_PRIVATE | MAP_NORESERVE;
-    unsigned char *base = mmap(placed ? address : NULL, length, PROT_READ | PROT_WRITE, sharing | fixed, m->fd, (off_t)start);
+    unsigned char *base = mmap(placed ? address : NULL, length, PROT_READ | PROT_WRITE, sharing | fixed, m->fd, m->origin + (off_t)start);
     if (base == MAP_FAILED || (placed && base != address)) {
         if (base != MAP_FAILED) munmap(base, length);
         if (shared) munmap(shared, length);
