@@ -393,7 +393,7 @@ def pytest_sessionfinish(session, exitstatus):
         if exitstatus in (0, 1):
             # The verdict decides: a Crash or Timeout the worker-level status did not count fails the
             # run, and a failure --flakes names as a known flake does not; so does a failing self-test.
-            session.exitstatus = 1 if writer.doc["verdict"] == "Fail" or writer.selftests_failed() else 0
+            session.exitstatus = 1 if writer.doc["verdict"] in ("Fail", "InternalError") or writer.selftests_failed() else 0
         return
     from vkmap_cts.reports import gate
 

@@ -46,7 +46,7 @@ def junit(doc: dict) -> str:
         name="vkmap-cts",
         tests=str(len(tests)),
         failures=str(c.get("Fail", 0) + c.get("Timeout", 0)),
-        errors=str(c.get("Crash", 0)),
+        errors=str(c.get("Crash", 0) + c.get("InternalError", 0)),
         skipped=str(c.get("NotSupported", 0) + c.get("Skip", 0)),
         time=f"{sum(t['duration'] for t in tests):.3f}",
     )
@@ -63,7 +63,7 @@ def junit(doc: dict) -> str:
                 ET.SubElement(tp, "property", name=key, value=vuid)
         if t["outcome"] in ("Fail", "Timeout"):
             ET.SubElement(case, "failure", message=lead(t)).text = with_sentence(t)
-        elif t["outcome"] == "Crash":
+        elif t["outcome"] in ("Crash", "InternalError"):
             ET.SubElement(case, "error", message=lead(t)).text = with_sentence(t)
         elif t["outcome"] in ("NotSupported", "Skip"):
             ET.SubElement(case, "skipped", message=(t.get("details") or t["outcome"])[:500])
@@ -151,6 +151,7 @@ COLOURS = {
     "Pass": "#1a7f37",
     "Fail": "#cf222e",
     "Crash": "#8250df",
+    "InternalError": "#6e7781",
     "Timeout": "#bc4c00",
     "Flake": "#9a6700",
     "NotSupported": "#57606a",

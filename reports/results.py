@@ -22,11 +22,17 @@ from vkmap_cts.reports import model, render
 
 SCHEMA_VERSION = 1
 NOT_SUPPORTED = "NotSupported: "
+DETAILS_LIMIT = 8000
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def failure_of(report) -> dict | None:
+    """What fixtures/plugins/verdicts.py said of a failing phase: kind ("driver" or "suite"), type, message."""
+    return next((info for name, info in getattr(report, "user_properties", []) if name == "failure"), None)
+
+
 def outcome_of(report) -> str:
-    """CTS-style outcome of one phase report."""
+    """CTS-style outcome of one phase report: the suite's own exception is an InternalError, never a Fail."""
     if report.passed:
         return "Pass"
     if report.skipped:
@@ -36,7 +42,10 @@ def outcome_of(report) -> str:
     # child raises (fixtures/plugins/isolation.py): never words that merely appear in a traceback's source.
     crash = getattr(report.longrepr, "reprcrash", None)
     text = report.longrepr if isinstance(report.longrepr, str) else (crash.message if crash is not None else str(report.longrepr or ""))
-    return "Crash" if "crashed while running" in text else "Fail"
+    if "crashed while running" in text:
+        return "Crash"
+    failure = failure_of(report)
+    return "InternalError" if failure is not None and failure.get("kind") == "suite" else "Fail"
 
 
 def _reason(report) -> str | None:
@@ -44,14 +53,25 @@ def _reason(report) -> str | None:
         return None
     if report.skipped and isinstance(report.longrepr, tuple):
         return report.longrepr[2].replace("Skipped: ", "")
-    return str(report.longrepr)[-8000:] if report.longrepr else None
+    if not report.longrepr:
+        return None
+    text = str(report.longrepr)
+    # Long texts keep their head (the test and the check that failed) and their tail (the exception, hypothesis' example).
+    return text if len(text) <= DETAILS_LIMIT else f"{text[: DETAILS_LIMIT // 2]}\n[... {len(text) - DETAILS_LIMIT} characters left out ...]\n{text[-DETAILS_LIMIT // 2 :]}"
 
 
-def _name_the_rule(rec: dict) -> None:
-    """The rule a failure broke, its check's one-line message and the sentence it enforces."""
+def _name_the_rule(rec: dict, failure: dict | None) -> None:
+    """The rule a failure broke, its check's one-line message and the sentence it enforces: from the exception's own
+    message where the test's process said what it was (fixtures/plugins/verdicts.py), else from the failure's text.
+    The suite's own error keeps its exception as its message, and names no rule."""
     from vkmap_cts.fixtures.rules.catalogue import failed_rule, sentence_of
 
-    found = failed_rule(rec.get("details") or "")
+    if failure is not None and failure.get("kind") == "suite":
+        rec["message"] = f"the suite's own error, not the driver's: {failure['type']}: {failure['message'][:500]}"
+        rec["suiteError"] = {"type": failure["type"], "message": failure["message"]}
+        return
+    found = failed_rule(failure["message"]) if failure is not None else None
+    found = found or failed_rule(rec.get("details") or "")
     if found:
         rec["rule"], rec["message"] = found[0], found[1][:500]
         rec["sentence"], rec["source"] = sentence_of(found[0])
@@ -133,7 +153,7 @@ class ResultsWriter:
             rec["details"] = _reason(report)
             rec["phase"] = report.when
             if outcome in model.FAILING:
-                _name_the_rule(rec)
+                _name_the_rule(rec, failure_of(report))
             repro = model.reproducer(str(report.longrepr or ""))
             if repro:
                 rec["reproducer"] = repro
@@ -274,6 +294,8 @@ def verdict_line(doc: dict) -> str:
     device = f" on {d.get('deviceName', '?')}" + (" (a software driver, on the CPU)" if d.get("deviceType") == "CPU" else "")
     broken = d.get("driverLoadFailures") or []
     note = f"; {len(broken)} installed driver(s) did not load: " + ", ".join(Path(b["manifest"]).name for b in broken) if broken else ""
+    if c.get("InternalError"):
+        note += f"; {c['InternalError']} test(s) ended in the suite's own error (InternalError), which says nothing about the driver: a bug of vkmap-cts to report"
     scope = doc["run"].get("scope") or {}
     if scope.get("partial"):
         ran, total = scope["ran"], scope["collected"]
