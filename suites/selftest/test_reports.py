@@ -345,6 +345,17 @@ def test_every_rule_quotes_its_sentence():
     assert all(" must " in e["sentence"] or e["sentence"].startswith("The sType") for e in catalogue.entries()), "a valid-usage sentence says must"
 
 
+def test_every_guarantee_says_which_memory_it_holds_for():
+    """A guarantee about bytes holds on a type without HOST_COHERENT only for what was flushed (or invalidated): each says so,
+    and each other one says it holds on every HOST_VISIBLE type (or is the device's)."""
+    from vkmap_cts.fixtures.rules.guarantees import EVERY_TYPE, FLUSHED, GUARANTEES
+
+    for name, g in GUARANTEES.items():
+        assert g.holds_for == EVERY_TYPE or "HOST_COHERENT" in g.holds_for or g.holds_for.startswith("every device"), name
+    bytes_guarantees = [n for n, g in GUARANTEES.items() if "bytes" in g.summary.lower() and n != "GUARANTEE-host-view-model"]
+    assert bytes_guarantees and all(GUARANTEES[n].holds_for == FLUSHED for n in bytes_guarantees), bytes_guarantees
+
+
 def _run_hanging(tmp_path, *args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "suites" / "selftest" / "doubles"), os.environ.get("PYTHONPATH")])))
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-p", "hanging_driver"]
