@@ -9,7 +9,8 @@
  * translated in vkAllocateMemory, and memoryTypeBits widened wherever the driver reports them.
  *
  * How the layer maps.  Memory it maps itself is allocated exportable (an opaque fd, from
- * vkGetMemoryFdKHR) and mapped with mmap of that fd:
+ * vkGetMemoryFdKHR) and mapped with mmap of that fd, from where the memory's bytes start in it (found
+ * once through the driver's own map of the memory, in /proc/self/maps, then checked per allocation):
  *   non-coherent types  always.  The map is a private (copy-on-write) view of the fd: host writes stay in
  *                       it until vkFlushMappedMemoryRanges copies them into the memory (a MAP_SHARED
  *                       mapping of the same pages, made at map time); vkInvalidateMappedMemoryRanges
@@ -22,17 +23,25 @@
  *                       is the driver's, mapped by the driver.
  * Imported memory (a host pointer, an fd) is never mapped by the layer: the driver maps it, coherently
  * even on a non-coherent type, which the specification allows (nothing obliges non-coherent memory to
- * hide writes).
+ * hide writes).  So is memory whose fd the layer cannot get or place.
+ *
+ * Where it is not exact: a flush copies whole written pages (within the flushed range), so an atom the
+ * host did not write, in a page it wrote, that the device wrote after the host's first write to that
+ * page, goes back to the page's copy-on-write snapshot if a flush covers it.  Below the layer, buffers
+ * and images are bound to exportable memory without VkExternalMemory{Buffer,Image}CreateInfo (the
+ * driver, lavapipe, does not mind).
  *
  * Broken variants, for the suite's self-tests, chosen by VKMAP_NONCOHERENT_LAYER_BUG:
  *   flush-moves-nothing       vkFlushMappedMemoryRanges copies nothing into the memory.
- *   invalidate-moves-nothing  vkInvalidateMappedMemoryRanges copies nothing into the view.
+ *   invalidate-moves-nothing  vkInvalidateMappedMemoryRanges copies nothing into the view (which shows
+ *                             only where the host has written a page of the view since the map: the
+ *                             others still show the memory).
  *   anything else, or unset   conformant.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <stdio.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,8 +136,9 @@ struct device { /* the next layer's entry points; key is also its queues' dispat
     void *key;
     VkDevice handle;
     struct layout layout;
-    int placed;  /* VK_EXT_map_memory_placed enabled: the layer maps every exportable HOST_VISIBLE allocation */
+    int placed;  /* the layer's VK_EXT_map_memory_placed enabled: it maps every exportable HOST_VISIBLE allocation */
     int reserve; /* and memoryUnmapReserve */
+    off_t origin; /* where the bytes of the memory last exported started in its fd; -1: none yet */
     PFN_vkGetDeviceProcAddr gdpa;
     PFN_vkDestroyDevice destroy;
     PFN_vkAllocateMemory allocate;
@@ -356,13 +366,21 @@ static VkExtensionProperties *driver_extensions(struct instance *in, VkPhysicalD
     return list;
 }
 
-/* Whether the layer can add anything on this physical device: it needs exportable memory (an fd to map). */
+enum { TWINS = 1, PLACED = 2 };
+
+/* What the layer can add on this driver: it needs exportable memory (an fd to map) for either, and
+ * VK_KHR_map_memory2 for VK_EXT_map_memory_placed ("Depends on VK_KHR_map_memory2"). */
+static int additions(const VkExtensionProperties *list, uint32_t count) {
+    if (!has_extension(list, count, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME)) return 0;
+    return TWINS | (has_extension(list, count, "VK_KHR_map_memory2") && !has_extension(list, count, PLACED_NAME) ? PLACED : 0);
+}
+
 static int capable(struct instance *in, VkPhysicalDevice physical) {
     uint32_t count;
     VkExtensionProperties *list = driver_extensions(in, physical, &count);
-    int yes = list && has_extension(list, count, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
+    int can = list ? additions(list, count) : 0;
     free(list);
-    return yes;
+    return can;
 }
 
 static void offer(const struct layout *l, VkPhysicalDeviceMemoryProperties *out) {
@@ -376,7 +394,7 @@ static void VKAPI_CALL GetPhysicalDeviceMemoryProperties(VkPhysicalDevice physic
     struct instance *in = instance_of(physical);
     in->memory_properties(physical, out);
     struct layout l;
-    lay_out(out, capable(in, physical), &l);
+    lay_out(out, capable(in, physical) & TWINS, &l);
     offer(&l, out);
 }
 
@@ -384,7 +402,7 @@ static void memory_properties2(enum variant v, VkPhysicalDevice physical, VkPhys
     struct instance *in = instance_of(physical);
     in->memory_properties2[v](physical, out); /* a budget in the chain is per heap: the heaps are unchanged */
     struct layout l;
-    lay_out(&out->memoryProperties, capable(in, physical), &l);
+    lay_out(&out->memoryProperties, capable(in, physical) & TWINS, &l);
     offer(&l, &out->memoryProperties);
 }
 static void VKAPI_CALL GetPhysicalDeviceMemoryProperties2(VkPhysicalDevice p, VkPhysicalDeviceMemoryProperties2 *out) { memory_properties2(PLAIN, p, out); }
@@ -393,7 +411,7 @@ static void VKAPI_CALL GetPhysicalDeviceMemoryProperties2KHR(VkPhysicalDevice p,
 static void features2(enum variant v, VkPhysicalDevice physical, VkPhysicalDeviceFeatures2 *out) {
     struct instance *in = instance_of(physical);
     in->features2[v](physical, out); /* the driver passes over a structure it does not know */
-    if (!capable(in, physical)) return;
+    if (!(capable(in, physical) & PLACED)) return;
     for (VkBaseOutStructure *s = (VkBaseOutStructure *)out; s; s = s->pNext)
         if (s->sType == STYPE_PLACED_FEATURES) {
             VkPhysicalDeviceMapMemoryPlacedFeaturesEXT *f = (VkPhysicalDeviceMapMemoryPlacedFeaturesEXT *)s;
@@ -408,7 +426,7 @@ static void VKAPI_CALL GetPhysicalDeviceFeatures2KHR(VkPhysicalDevice p, VkPhysi
 static void properties2(enum variant v, VkPhysicalDevice physical, VkPhysicalDeviceProperties2 *out) {
     struct instance *in = instance_of(physical);
     in->properties2[v](physical, out);
-    if (!capable(in, physical)) return;
+    if (!(capable(in, physical) & PLACED)) return;
     for (VkBaseOutStructure *s = (VkBaseOutStructure *)out; s; s = s->pNext)
         if (s->sType == STYPE_PLACED_PROPERTIES)
             /* "minPlacedMemoryMapAlignment is the minimum alignment required for memory object offsets and
@@ -437,7 +455,7 @@ static VkResult VKAPI_CALL EnumerateDeviceExtensionProperties(VkPhysicalDevice p
     uint32_t n;
     VkExtensionProperties *list = driver_extensions(in, physical, &n);
     if (!list) return VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (has_extension(list, n, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME) && !has_extension(list, n, PLACED_NAME)) list[n++] = placed;
+    if (additions(list, n) & PLACED) list[n++] = placed;
     VkResult r = copy_out(list, n, count, out);
     free(list);
     return r;
@@ -500,7 +518,7 @@ static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDevic
     struct instance *in = instance_of(physical);
     PFN_vkCreateDevice create = (PFN_vkCreateDevice)gipa(in ? in->handle : VK_NULL_HANDLE, "vkCreateDevice");
     if (!in || !create) return VK_ERROR_INITIALIZATION_FAILED;
-    int extend = capable(in, physical);
+    int can = capable(in, physical), extend = can & TWINS;
 
     /* What goes down: the application's extensions less VK_EXT_map_memory_placed (this layer's, not the
      * driver's), plus what exporting an fd needs; its chain less VkPhysicalDeviceMapMemoryPlacedFeaturesEXT. */
@@ -511,10 +529,8 @@ static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDevic
     int placed = 0, has_fd = 0, has_external = 0;
     for (uint32_t i = 0; i < info->enabledExtensionCount; i++) {
         const char *name = info->ppEnabledExtensionNames[i];
-        if (extend && !strcmp(name, PLACED_NAME)) {
-            placed = 1;
-            continue;
-        }
+        placed |= !strcmp(name, PLACED_NAME);
+        if ((can & PLACED) && !strcmp(name, PLACED_NAME)) continue;
         has_fd |= !strcmp(name, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
         has_external |= !strcmp(name, VK_KHR_EXTERNAL_MEMORY_EXTENSION_NAME);
         names[n++] = name;
@@ -528,9 +544,9 @@ static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDevic
     }
     down.enabledExtensionCount = n;
     down.ppEnabledExtensionNames = n ? names : NULL;
-    const VkPhysicalDeviceMapMemoryPlacedFeaturesEXT *features = extend ? find_struct(info->pNext, STYPE_PLACED_FEATURES) : NULL;
+    const VkPhysicalDeviceMapMemoryPlacedFeaturesEXT *features = find_struct(info->pNext, STYPE_PLACED_FEATURES);
     void *block = NULL;
-    if (features && !replace_in_chain(info->pNext, features, NULL, &down.pNext, &block))
+    if (features && (can & PLACED) && !replace_in_chain(info->pNext, features, NULL, &down.pNext, &block))
         down.pNext = info->pNext; /* a structure of unknown size before it: it goes down, and the driver passes over it */
 
     VkResult r = create(physical, &down, allocator, device);
@@ -541,8 +557,9 @@ static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDevic
     struct device next = {
         .key = key(d),
         .handle = d,
-        .placed = placed,
-        .reserve = placed && features && features->memoryUnmapReserve,
+        .placed = placed && (can & PLACED),
+        .reserve = placed && features && features->memoryUnmapReserve, /* the layer's or the driver's extension: the layer's maps honour it */
+        .origin = -1,
         .gdpa = gdpa,
         .destroy = (PFN_vkDestroyDevice)gdpa(d, "vkDestroyDevice"),
         .allocate = (PFN_vkAllocateMemory)gdpa(d, "vkAllocateMemory"),
@@ -602,6 +619,17 @@ static int imports(const void *chain) { /* the allocation imports a payload: the
     const VkImportMemoryFdInfoKHR *fd = find_struct(chain, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR);
     const VkImportMemoryHostPointerInfoEXT *host = find_struct(chain, VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT);
     return (fd && fd->handleType) || (host && host->handleType);
+}
+
+/* Whether the memory's bytes start at `origin` in `fd`: a byte written there shows through the
+ * driver's map (the memory is fresh: nobody else has its handle yet; the file's byte is put back). */
+static int starts_at(int fd, off_t origin, volatile unsigned char *driver_map) {
+    unsigned char saved, marks[2];
+    if (pread(fd, &saved, 1, origin) != 1) return 0;
+    marks[0] = saved ^ 0x5a, marks[1] = saved ^ 0xa5;
+    int same = 1;
+    for (int i = 0; i < 2 && same; i++) same = pwrite(fd, &marks[i], 1, origin) == 1 && driver_map[0] == marks[i];
+    return pwrite(fd, &saved, 1, origin) == 1 && same;
 }
 
 /* Where the memory's bytes start in the exported fd, which is opaque: the file offset behind the
@@ -679,7 +707,17 @@ static VkResult VKAPI_CALL AllocateMemory(VkDevice device, const VkMemoryAllocat
     void *driver_map = NULL;
     off_t origin = -1;
     if (fd >= 0 && d->map(device, *memory, 0, VK_WHOLE_SIZE, 0, &driver_map) == VK_SUCCESS) {
-        if (driver_map != MAP_FAILED) origin = origin_in(fd, driver_map);
+        if (driver_map != MAP_FAILED) { /* where the last allocation's started (checked), else where the driver's map says */
+            pthread_mutex_lock(&lock);
+            off_t hint = d->origin;
+            pthread_mutex_unlock(&lock);
+            origin = hint >= 0 && starts_at(fd, hint, driver_map) ? hint : origin_in(fd, driver_map);
+            if (origin >= 0 && origin != hint) {
+                pthread_mutex_lock(&lock);
+                d->origin = origin;
+                pthread_mutex_unlock(&lock);
+            }
+        }
         d->unmap(device, *memory);
     }
     struct memory *m = origin >= 0 ? calloc(1, sizeof *m) : NULL;
@@ -930,7 +968,7 @@ static void move(unsigned char *view, unsigned char *memory, size_t length, int 
         int known = fd >= 0 && pread(fd, entries, n * sizeof *entries, (off_t)(p * sizeof *entries)) == (ssize_t)(n * sizeof *entries);
         for (size_t i = 0; i < n; i++) {
             uint64_t e = known ? entries[i] : 0;
-            int written = !known || (e & SWAPPED) || ((e & PRESENT) && !(e & FILE_PAGE));
+            int written = !known || ((e & (PRESENT | SWAPPED)) && !(e & FILE_PAGE));
             unsigned char *here = (unsigned char *)((p + i) * pg);
             if (here < view) here = view;
             if (written && !run) run = here;
