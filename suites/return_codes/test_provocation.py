@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from vkmap_cts.fixtures.rules.coverage import covers
+from vkmap_cts.fixtures.vk.errors import DriverVerdict
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND_S = 180
@@ -33,15 +34,18 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
     except subprocess.TimeoutExpired:
         record = {"pressure": scenario, "targets": [], "results": [], "summary": f"the child did not finish within {BOUND_S} s", "outcome": "Timeout"}
         request.node.user_properties.append(("provocations", [record]))
-        pytest.fail(f"{scenario}: the provocation did not end within {BOUND_S} s")
+        raise DriverVerdict(f"GUARANTEE-return-codes-under-pressure: {scenario}: the provocation did not end within {BOUND_S} s")
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
-    assert proc.returncode == 0 and lines, f"{scenario}: the child ended with {proc.returncode} (a negative code is a signal: the driver crashed)\n{proc.stderr[-3000:]}"
+    if proc.returncode < 0:
+        raise DriverVerdict(f"GUARANTEE-return-codes-under-pressure: {scenario}: the child died of signal {-proc.returncode} (the driver crashed)\n{proc.stderr[-3000:]}")
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{scenario}: the provocation's child ended with {proc.returncode} without its record (the suite's own error)\n{proc.stderr[-3000:]}")
     record = json.loads(lines[-1])
     request.node.user_properties.append(("provocations", [record]))
     assert not record["disallowed"], f"{record['disallowed'][0]} ({scenario}: {len(record['disallowed'])} in all)"
     if record.get("available") is False:
         pytest.skip(f"NotSupported: {record['summary']}")
     after = record["after"]
-    assert after["remapped"], f"{scenario}: after the pressure was lifted, a valid map of the same memory failed (left mapped?)"
-    assert after["contents_intact"], f"{scenario}: the memory's contents changed across the failed map"
-    assert after["device_ok"], f"{scenario}: vkDeviceWaitIdle failed after the pressure: the device is lost"
+    assert after["remapped"], f"GUARANTEE-state-after-failure: {scenario}: after the pressure was lifted, a valid map of the same memory failed (left mapped?)"
+    assert after["contents_intact"], f"GUARANTEE-state-after-failure: {scenario}: the memory's contents (flushed before the pressure) changed across the map under it"
+    assert after["device_ok"], f"GUARANTEE-state-after-failure: {scenario}: vkDeviceWaitIdle failed after the pressure: the device is lost"
