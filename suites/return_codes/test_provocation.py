@@ -34,7 +34,7 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
     except subprocess.TimeoutExpired:
         record = {"pressure": scenario, "targets": [], "results": [], "summary": f"the child did not finish within {BOUND_S} s", "outcome": "Timeout"}
         request.node.user_properties.append(("provocations", [record]))
-        raise DriverVerdict(f"GUARANTEE-return-codes-under-pressure: {scenario}: the provocation did not end within {BOUND_S} s")
+        raise DriverVerdict(f"GUARANTEE-return-codes-under-pressure: {scenario}: the provocation did not end within {BOUND_S} s") from None
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
     if proc.returncode < 0:
         raise DriverVerdict(f"GUARANTEE-return-codes-under-pressure: {scenario}: the child died of signal {-proc.returncode} (the driver crashed)\n{proc.stderr[-3000:]}")
