@@ -39,3 +39,26 @@ def test_mapped_oracle_rejects_an_unbacked_pointer():
         assert_mapped(MapResult("vkMapMemory", 0, 0x7F0000001000, 0, 0x2000), maps)
     with pytest.raises(AssertionError, match="only 0 of"):
         assert_mapped(MapResult("vkMapMemory", 0, 0x7F0000100000, 0, 64), maps)
+
+
+def test_a_range_given_up_after_a_placed_map_is_never_unmapped_by_the_suite():
+    """After a placed map and a plain unmap, the pages are no longer the suite's: whatever the system maps there since
+    (here an anonymous mapping standing for the Python allocator's arena) survives the reservation's release."""
+    import ctypes
+    import mmap
+
+    from vkmap_cts.fixtures.vk import address_space
+    from vkmap_cts.fixtures.vk.process_maps import readable
+
+    page = mmap.PAGESIZE
+    with reserved(3 * page, page) as address:
+        middle = address + page
+        address_space.give_up(middle, page)  # a placed map was there, and was unmapped
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)
+        got = libc.mmap(middle, page, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10, -1, 0)  # MAP_FIXED
+        assert got == middle
+    assert readable(middle, middle + page), "the suite unmapped a page it had given up"
+    assert unmapped(address, middle) and unmapped(middle + page, middle + 2 * page), "the suite's own pages were not released"
+    libc.munmap(ctypes.c_void_p(middle), page)
