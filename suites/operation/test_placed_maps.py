@@ -13,7 +13,7 @@ from vkmap_cts.fixtures.judge.oracles import assert_bytes_equal, pattern
 from vkmap_cts.fixtures.judge.properties import placed_map, read_range, reserve_unmap_keeps_its_promise, write_whole
 from vkmap_cts.fixtures.rules.coverage import covers, not_supported, require, require_entry
 from vkmap_cts.fixtures.vk import abi
-from vkmap_cts.fixtures.vk.address_space import reserved
+from vkmap_cts.fixtures.vk.address_space import reclaim, reserved
 from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
@@ -26,8 +26,8 @@ RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 @settings(max_examples=10)
 @given(pages=st.integers(1, 8), seed=st.integers(0, 2**32), data=st.data())
 def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, host_visible_types, entry, pages, seed, data):
-    """Bytes written through a normal mapping are read through a placed one, and the reverse; the
-    normal mapping after a placed one must be backed by the process's address space."""
+    """Bytes written through a normal mapping are read through a placed one, and the reverse; the normal mapping after a
+    placed one (once the application took its range back) must be backed and show the memory."""
     require_entry(placed_device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
     align = placed_device.placed.min_placed_memory_map_alignment
@@ -44,6 +44,9 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, ho
             host = HostBytes(mem)  # flushed before the unmap where the type is not HOST_COHERENT
             host.write(after)
             host.unmap("vkUnmapMemory2KHR")
+            # The application takes its range back, as one that manages its address space does: a map that still
+            # handed out an address there would show the application's pages, not the memory's.
+            reclaim(address, size)
         assert_bytes_equal(
             "GUARANTEE-identical-to-vkMapMemory",
             read_range(mem, "vkMapMemory", 0, abi.VK_WHOLE_SIZE, check_mapped=True),

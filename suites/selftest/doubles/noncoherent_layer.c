@@ -36,6 +36,8 @@
  *   invalidate-moves-nothing  vkInvalidateMappedMemoryRanges copies nothing into the view (which shows
  *                             only where the host has written a page of the view since the map: the
  *                             others still show the memory).
+ *   stale-after-placed        after a placed map and a plain unmap (which releases its pages), the next
+ *                             plain map of that memory hands out the placed address again, unmapped.
  *   anything else, or unset   conformant.
  */
 #define _GNU_SOURCE
@@ -106,7 +108,7 @@ typedef VkResult(VKAPI_PTR *unmap2_fn)(VkDevice, const VkMemoryUnmapInfoKHR *);
 #define HOST_COHERENT VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
 #define OPAQUE_FD VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT
 
-enum bug { NONE, FLUSH_MOVES_NOTHING, INVALIDATE_MOVES_NOTHING };
+enum bug { NONE, FLUSH_MOVES_NOTHING, INVALIDATE_MOVES_NOTHING, STALE_AFTER_PLACED };
 enum entry { LEGACY, KHR, CORE };   /* vkMapMemory, vkMapMemory2KHR, vkMapMemory2 (and their unmaps) */
 enum variant { PLAIN, KHR_SUFFIX }; /* the core name of a promoted command, and its KHR alias */
 
@@ -174,6 +176,8 @@ struct memory { /* one VkDeviceMemory the layer maps itself */
     size_t length;         /* bytes mapped at base (and at shared): whole pages */
     VkDeviceSize start;    /* the mapped offset rounded down to a page */
     VkDeviceSize offset, size; /* the range the application mapped, VK_WHOLE_SIZE resolved */
+    int placed;                /* the current mapping was placed */
+    unsigned char *stale;      /* stale-after-placed: where the last placed map was, unmapped since */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -194,6 +198,7 @@ static enum bug bug(void) {
     if (!b) return NONE;
     return !strcmp(b, "flush-moves-nothing")        ? FLUSH_MOVES_NOTHING
            : !strcmp(b, "invalidate-moves-nothing") ? INVALIDATE_MOVES_NOTHING
+           : !strcmp(b, "stale-after-placed")       ? STALE_AFTER_PLACED
                                                     : NONE;
 }
 
@@ -831,6 +836,13 @@ static VkResult map_here(struct memory *m, VkDeviceSize offset, VkDeviceSize siz
     size_t pg = page();
     VkDeviceSize start = offset & ~(VkDeviceSize)(pg - 1);
     size_t length = (size_t)((offset - start + size + pg - 1) & ~(VkDeviceSize)(pg - 1));
+    if (!placed && m->stale && bug() == STALE_AFTER_PLACED) {
+        /* Broken on purpose: the address of the last placed map, unmapped since, handed out again. */
+        m->base = m->stale, m->shared = NULL, m->length = length, m->start = start, m->offset = offset, m->size = size, m->placed = 0;
+        m->stale = NULL;
+        *ppData = m->base + (offset - start);
+        return VK_SUCCESS;
+    }
     int fixed = 0;
     if (placed) {
         /* "If it cannot place the map at the requested address for any reason, the memory object is left
@@ -860,7 +872,7 @@ static VkResult map_here(struct memory *m, VkDeviceSize offset, VkDeviceSize siz
         if (shared) munmap(shared, length);
         return VK_ERROR_MEMORY_MAP_FAILED; /* the memory stays unmapped */
     }
-    m->base = base, m->shared = shared, m->length = length, m->start = start, m->offset = offset, m->size = size;
+    m->base = base, m->shared = shared, m->length = length, m->start = start, m->offset = offset, m->size = size, m->placed = placed;
     /* "If successful, ppData will be set to the same value as VkMemoryMapPlacedInfoEXT::pPlacedAddress
      * and vkMapMemory2 will return VK_SUCCESS." (offset == start there) */
     *ppData = base + (offset - start);
@@ -909,8 +921,10 @@ static VkResult unmap_here(struct device *d, struct memory *m, VkMemoryUnmapFlag
          * the memory object will remain host mapped and vkUnmapMemory2 will return
          * VK_ERROR_MEMORY_MAP_FAILED." */
         if (reserved == MAP_FAILED) return VK_ERROR_MEMORY_MAP_FAILED;
-    } else
+    } else {
         munmap(m->base, m->length);
+        if (m->placed) m->stale = m->base;
+    }
     if (m->shared) munmap(m->shared, m->length);
     m->base = m->shared = NULL;
     return VK_SUCCESS;

@@ -8,7 +8,8 @@ VK_MEMORY_UNMAP_RESERVE_BIT_EXT).
 ``build(dest)`` compiles the layer and writes its manifest into ``dest``; ``enabling(dest, bug)`` gives
 the environment that makes the Vulkan loader load it into every instance of a child process, with
 ``bug`` None (conformant) or one of ``flush-moves-nothing`` (a flush copies nothing into the memory),
-``invalidate-moves-nothing`` (an invalidate copies nothing into the mapping); anything else: conformant."""
+``invalidate-moves-nothing`` (an invalidate copies nothing into the mapping), ``stale-after-placed`` (a plain map after
+a placed map and its unmap hands out the released placed address again); anything else: conformant."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ NAME = "VK_LAYER_VKMAP_noncoherent"
 SOURCE = pathlib.Path(__file__).with_name("noncoherent_layer.c")
 LIBRARY = "libvkmap_noncoherent_layer.so"
 MANIFEST = "VkLayer_vkmap_noncoherent.json"
-BUGS = ("flush-moves-nothing", "invalidate-moves-nothing")
+BUGS = ("flush-moves-nothing", "invalidate-moves-nothing", "stale-after-placed")
 
 
 class CannotBuild(RuntimeError):
