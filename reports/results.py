@@ -44,8 +44,8 @@ def outcome_of(report) -> str:
     text = report.longrepr if isinstance(report.longrepr, str) else (crash.message if crash is not None else str(report.longrepr or ""))
     if "crashed while running" in text:
         return "Crash"
-    failure = failure_of(report)
-    return "InternalError" if failure is not None and failure.get("kind") == "suite" else "Fail"
+    kind = (failure_of(report) or {}).get("kind")
+    return {"suite": "InternalError", "flake": "Flake"}.get(kind, "Fail")
 
 
 def _reason(report) -> str | None:
@@ -154,6 +154,8 @@ class ResultsWriter:
             rec["phase"] = report.when
             if outcome in model.FAILING:
                 _name_the_rule(rec, failure_of(report))
+            elif outcome == "Flake" and failure_of(report):
+                rec["message"] = failure_of(report)["message"][:500]
             repro = model.reproducer(str(report.longrepr or ""))
             if repro:
                 rec["reproducer"] = repro

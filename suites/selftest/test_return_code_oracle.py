@@ -123,3 +123,26 @@ def test_a_call_the_spec_lets_fail_may_fail_with_its_code_only(entry, flags):
     assert judge(entry, CODES["VK_ERROR_MEMORY_MAP_FAILED"], None, flags) == (None, None)
     assert "under no resource pressure" in judge(entry, CODES["VK_ERROR_MEMORY_MAP_FAILED"], None, 0)[0]
     assert judge(entry, CODES["VK_ERROR_UNKNOWN"], None, flags)[0]
+
+
+@pytest.mark.parametrize(
+    "stderr, verdict",
+    [("cannot allocate memory for thread-local data: ABORT\n", "driver"), ("Traceback (most recent call last):\n  File x\nKeyError: 'k'\n", "suite")],
+)
+def test_a_libfiu_child_that_dies_is_the_drivers_and_one_that_raises_the_suites(monkeypatch, stderr, verdict):
+    """Under libfiu, a process that dies without a Python traceback died in the driver's hands: a disallowed outcome naming
+    the rule; one whose Python code raised is the suite's own error."""
+    import shutil
+    import subprocess
+
+    from vkmap_cts.fixtures.provoke import provocation
+
+    monkeypatch.delenv("VKMAP_CTS_UNDER_FIU", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/fiu-run")
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 127, stdout="", stderr=stderr))
+    if verdict == "suite":
+        with pytest.raises(RuntimeError, match="the libfiu child failed"):
+            provocation.libfiu()
+        return
+    record = provocation.libfiu()
+    assert record["disallowed"] and record["disallowed"][0].startswith("GUARANTEE-return-codes-under-pressure: the process died (exit status 127)")

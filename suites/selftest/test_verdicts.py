@@ -2,6 +2,7 @@
 is the suite's own error (InternalError), shown as raised."""
 
 import pytest
+from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 
 from vkmap_cts.fixtures.access.device import LeakError
 from vkmap_cts.fixtures.plugins.verdicts import judge_exception
@@ -24,13 +25,20 @@ RULED = "GUARANTEE-map-success: vkMapMemory2KHR of Memory(0x1) returned VK_ERROR
         (LeakError("GUARANTEE-map-success: left mapped"), "suite"),
         (ExceptionGroup("two", [AssertionError(RULED), KeyError("k")]), "suite"),
         (ExceptionGroup("two", [AssertionError(RULED), AssertionError(RULED)]), "driver"),
+        (FlakyStrategyDefinition("Inconsistent data generation!"), "flake"),
+        (FlakyFailure("did not reproduce", [AssertionError(RULED)]), "flake"),
+        (FlakyFailure("did not reproduce", [KeyError("k")]), "suite"),
     ],
 )
 def test_only_a_check_naming_its_rule_is_a_verdict(exc, kind):
     """The kind of each exception a test can end with; the message is the exception's own."""
     got = judge_exception(exc)
     assert got["kind"] == kind
-    assert got["message"] and got["message"] in str(exc) + "".join(str(e) for e in getattr(exc, "exceptions", ()))
+    parts = [str(e) for e in getattr(exc, "exceptions", ())] or [str(exc)]
+    if kind == "flake":
+        assert got["message"].startswith("an example that failed did not fail the same way") and parts[0] in got["message"]
+    else:
+        assert got["message"] and any(got["message"] in p for p in [str(exc), *parts])
 
 
 class _Report:
@@ -45,6 +53,7 @@ def test_a_suite_error_is_an_internal_error_never_a_fail():
     """The outcome follows the kind; a suite error's reason line is its exception, not the failure text's last line."""
     assert results.outcome_of(_Report("suite")) == "InternalError"
     assert results.outcome_of(_Report("driver")) == "Fail"
+    assert results.outcome_of(_Report("flake")) == "Flake"
     rec = {"details": _Report.longrepr}
     results._name_the_rule(rec, _Report("suite").user_properties[0][1])
     assert rec["message"] == "the suite's own error, not the driver's: AttributeError: 'Device' object has no attribute 'lease'"
