@@ -88,11 +88,34 @@ def test_a_khr_spelling_in_a_marker_is_refused():
 
 
 def test_catalogue_implicit_entries_match_the_registry():
-    """Regenerated from vk.xml, the implicit rules are exactly those stored: a registry update that adds one fails here."""
+    """Regenerated from vk.xml, the implicit rules and the KHR aliases are exactly those stored: a registry update that adds one fails here."""
     import vulkan_object
 
-    stored = catalogue.load()["implicit"]
-    assert catalogue.generate_implicit(vulkan_object.get_vulkan_object()) == stored, "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
+    reg, stored = vulkan_object.get_vulkan_object(), catalogue.load()
+    assert catalogue.generate_implicit(reg) == stored["implicit"], "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
+    assert catalogue.generate_aliases(reg) == stored["aliases"], "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
+
+
+def test_catalogue_stores_each_rule_once_and_lists_its_khr_spelling():
+    """The stored catalogue names each rule by its core name only; entries() adds the KHR spelling of each VUID
+    whose command or structure has a KHR alias, right after it, the same rule but for its extension."""
+    stored = catalogue.load()
+    rules = stored["implicit"] + stored["explicit"]
+    assert not [r["vuid"] for r in rules if catalogue.is_khr_spelling(r["vuid"]) or "alias" in r]
+    listed = iter(catalogue.entries())
+    for rule in rules:
+        core = next(listed)
+        assert core["vuid"] == rule["vuid"]
+        khr = stored["aliases"].get(rule["scope"]) if rule["vuid"].startswith("VUID-") else None
+        if khr is None:
+            assert core["alias"] is None
+            continue
+        copy = next(listed)
+        assert core["alias"] == copy["vuid"] == rule["vuid"].replace(rule["scope"], khr["name"], 1) and copy["alias"] == core["vuid"]
+        assert khr["extension"] in copy["depends"] and set(copy["depends"]) - {khr["extension"]} == set(rule["depends"]) - {khr["extension"]}
+        same = ("kind", "text", "sides", "sentence", "note")
+        assert [copy.get(k) for k in same] == [core.get(k) for k in same]
+    assert next(listed, None) is None
 
 
 def test_catalogue_entries_are_well_formed():
