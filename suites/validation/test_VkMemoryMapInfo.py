@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from vkmap_cts.fixtures.judge.boundaries import (
     beyond,
     drawn_range_rows,
+    failure_names_row,
     flags_rows,
     invalid,
-    judged,
     map_row,
     memory_rows,
     no_live_handle,
@@ -217,7 +217,7 @@ def test_placed_boundary_row(placed_device, host_visible_types, entry, row, page
     with placed_device.allocation(host_visible_types[0], size) as mem, placed_device.allocation(host_visible_types[0], align) as neighbour:
         assert_success(neighbour.map2())
         with reserved(size, align) as address:
-            with judged(row):
+            with failure_names_row(row):
                 result = placed_map(mem, address, entry, size=size if row.args.get("size") == "allocationSize" else WHOLE)
             if result is not None:
                 mem.unmap2()

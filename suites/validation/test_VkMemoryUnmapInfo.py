@@ -10,7 +10,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.boundaries import beyond, command_rows, flags_rows, invalid, judged, memory_rows, no_live_handle, params, stype_rows, undefined_flag_bits, valid
+from vkmap_cts.fixtures.judge.boundaries import (
+    beyond,
+    command_rows,
+    failure_names_row,
+    flags_rows,
+    invalid,
+    memory_rows,
+    no_live_handle,
+    params,
+    stype_rows,
+    undefined_flag_bits,
+    valid,
+)
 from vkmap_cts.fixtures.judge.oracles import assert_refused, assert_success
 from vkmap_cts.fixtures.judge.properties import placed_map
 from vkmap_cts.fixtures.rules.coverage import covers, not_supported, require, require_entry, violates
@@ -48,7 +60,7 @@ def test_boundary_row(device, memory_pool, host_visible_types, entry, row, mappe
             assert_refused(device.driver, call, {row.rule})
             mem.unmap2()
             return
-        with judged(row):
+        with failure_names_row(row):
             result = device.driver.unmap2(call)
             assert result == abi.VK_SUCCESS, f"{entry} returned {abi.result_name(result)}, expected VK_SUCCESS"
             assert_success(mem.map2())  # mappable again: it was unmapped

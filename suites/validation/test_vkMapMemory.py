@@ -10,7 +10,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.boundaries import drawn_range_rows, flags_rows, invalid, judged, map_row, memory_rows, no_live_handle, params, range_rows, undefined_flag_bits, valid
+from vkmap_cts.fixtures.judge.boundaries import (
+    drawn_range_rows,
+    failure_names_row,
+    flags_rows,
+    invalid,
+    map_row,
+    memory_rows,
+    no_live_handle,
+    params,
+    range_rows,
+    undefined_flag_bits,
+    valid,
+)
 from vkmap_cts.fixtures.judge.oracles import assert_refused, assert_success
 from vkmap_cts.fixtures.judge.strategies import allocation_sizes
 from vkmap_cts.fixtures.rules.coverage import require, violates
@@ -63,7 +75,7 @@ def test_unmap_boundary_row(device, memory_pool, host_visible_types, row, mapped
             assert_refused(device.driver, call, {row.rule})
             mem.unmap()
             return
-        with judged(row):
+        with failure_names_row(row):
             device.driver.unmap(call)
             assert_success(mem.map())  # mappable again: it was unmapped
         mem.unmap()
