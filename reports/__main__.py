@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from vkmap_cts.reports import model, render
+from vkmap_cts.reports import gate, model, render
 from vkmap_cts.reports.model import FAILING
 
 # What diff calls a regression, by kind; each can be allowed with --allow KIND.
@@ -202,8 +202,6 @@ def _merge(args) -> int:
     print(f"merged {len(runs)} results into {len(doc['runs'])} runs ({'; '.join(r['label'] for r in doc['runs'])}): verdict {doc['verdict']}; report in {out}")
     if not args.gate:
         return 0
-    from vkmap_cts.reports import gate
-
     try:
         expected = gate.load(Path(args.baseline)) if args.baseline else {}
     except (OSError, ValueError) as e:

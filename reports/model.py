@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from vkmap_cts.fixtures.rules import catalogue
+
 OUTCOMES = ("Pass", "Fail", "NotSupported", "Crash", "Timeout", "Flake", "Skip", "InternalError")
 # InternalError: the suite's own exception (fixtures/plugins/verdicts.py), never a verdict about the driver;
 # it fails the run and is listed with the failures, but no baseline can expect it.
@@ -22,8 +24,6 @@ REGISTRY_ONLY_CODES = ("VK_ERROR_UNKNOWN", "VK_ERROR_VALIDATION_FAILED")
 
 def summarise(tests: list[dict]) -> dict:
     """The parts of a results document derived from its tests: verdict, counts and the tables."""
-    from vkmap_cts.fixtures.rules import catalogue
-
     return {
         "verdict": verdict(tests),
         "counts": counts(tests),

@@ -17,8 +17,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-from vkmap_cts.reports import model, render
+from vkmap_cts.fixtures.rules import catalogue
+from vkmap_cts.fixtures.rules.catalogue import failed_rule, sentence_of
+from vkmap_cts.reports import gate, model, render, scope
+from vkmap_cts.reports.render import standalone
 
 SCHEMA_VERSION = 1
 NOT_SUPPORTED = "NotSupported: "
@@ -64,8 +68,6 @@ def _name_the_rule(rec: dict, failure: dict | None) -> None:
     """The rule a failure broke, its check's one-line message and the sentence it enforces: from the exception's own
     message where the test's process said what it was (fixtures/plugins/verdicts.py), else from the failure's text.
     The suite's own error keeps its exception as its message, and names no rule."""
-    from vkmap_cts.fixtures.rules.catalogue import failed_rule, sentence_of
-
     if failure is not None and failure.get("kind") == "suite":
         rec["message"] = f"the suite's own error, not the driver's: {failure['type']}: {failure['message'][:500]}"
         rec["suiteError"] = {"type": failure["type"], "message": failure["message"]}
@@ -81,7 +83,7 @@ def suite_version() -> str:
     """The checkout's pyproject.toml version, or the installed package's."""
     if (ROOT / "pyproject.toml").is_file():
         return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    from importlib.metadata import version
+    from importlib.metadata import version  # heavy (slow to import), and only an installed copy needs it
 
     return version("vkmap-cts")
 
@@ -92,8 +94,6 @@ class ResultsWriter:
     OUTPUTS = ("results.json", "junit.xml", "results.csv", "failures.csv", "summary.md", "report.html")
 
     def __init__(self, config):
-        from vkmap_cts.reports import scope
-
         self.config = config
         self.tests: dict[str, dict] = {}
         self.started = time.time()
@@ -164,9 +164,6 @@ class ResultsWriter:
             rec["outcome"] = "Flake"
 
     def build(self, exitstatus: int) -> dict:
-        from vkmap_cts.fixtures.rules import catalogue
-        from vkmap_cts.reports import gate
-
         tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
         flakes = gate.patterns_of(self.config, "--flakes")
         for rec in tests:
@@ -174,10 +171,6 @@ class ResultsWriter:
             if line is not None:
                 rec["details"] = f"{rec['outcome']}, a known flake (--flakes {self.config.getoption('--flakes')}:{line}): {rec['details'] or ''}"
                 rec["outcome"] = "Flake"
-        from hypothesis import settings
-
-        from vkmap_cts.reports import scope
-
         current = settings()
         conformance = [r for r in tests if not scope.is_selftest(r["nodeid"])]
         selftests = [r for r in tests if scope.is_selftest(r["nodeid"])]
@@ -224,8 +217,6 @@ class ResultsWriter:
         return path
 
     def _collected_ids(self) -> int:
-        from vkmap_cts.reports import scope
-
         return sum(1 for n in getattr(self.config, "_vk_collected_ids", []) if not scope.is_selftest(n))
 
     def _record(self, nodeid: str) -> dict:
@@ -254,8 +245,6 @@ class ResultsWriter:
         return any(r["outcome"] in model.FAILING for r in (self.doc or {}).get("selftests", {}).get("tests", []))
 
     def pytest_terminal_summary(self, terminalreporter):
-        from vkmap_cts.reports.render import standalone
-
         for t in (self.doc or {}).get("tests", []):
             line = standalone(t) if t["outcome"] in model.FAILING else None
             if line:

@@ -1,15 +1,26 @@
-"""The house's layers: every import in fixtures/ and reports/ goes down the list below or stays in
-its own unit (imports inside functions included), so no two units import each other."""
+"""The house's layers and its plugins.
+
+Every import in fixtures/ and reports/ goes down the list below or stays in its own unit (imports
+inside functions included), so no two units import each other; nor do two modules, directly or
+round a circle.  reports/ reads and writes result files and imports nothing from the plugins.  The
+pytest plugins are fixtures/plugins/, one concern a module as pytest's own, each listed once in
+``PLUGINS`` and short enough to read in one sitting.  In the plugins and reports/, an import inside
+a function says why it is not at the top: the module is optional or heavy.
+"""
 
 import ast
+import io
+import tokenize
 from pathlib import Path
 
 import pytest
 
+from vkmap_cts.fixtures.plugins import PLUGINS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Lowest first: the driver's ABI and loader; the rules; access to the driver and reproducers; the
-# judges and provocations; results and reports; the pytest plugins; the reports plugin on top.
+# judges and provocations; results and reports; the pytest plugins on top.
 LAYERS = [
     ["fixtures.vk"],
     ["fixtures.rules"],
@@ -17,7 +28,6 @@ LAYERS = [
     ["fixtures.judge", "fixtures.provoke"],
     ["reports"],
     ["fixtures.plugins"],
-    ["reports.plugin"],
 ]
 LEVEL = {unit: n for n, units in enumerate(LAYERS) for unit in units}
 
@@ -34,8 +44,20 @@ def module_of(path: Path) -> str:
     return "vkmap_cts." + ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
+def name_of(path: Path) -> str:
+    """The import name of a module of the checkout (a package's for its __init__.py)."""
+    return module_of(path).removesuffix(".__init__")
+
+
+def is_module(name: str) -> bool:
+    """Whether ``vkmap_cts.<name>`` is a module or package of the checkout."""
+    rel = ROOT.joinpath(*name.removeprefix("vkmap_cts.").split("."))
+    return rel.with_name(rel.name + ".py").is_file() or (rel / "__init__.py").is_file()
+
+
 def imports(path: Path, text: str | None = None) -> set[str]:
-    """Every vkmap_cts module a source file (or ``text`` in its place) imports, wherever the import statement stands."""
+    """Every vkmap_cts module a source file (or ``text`` in its place) imports, wherever the import statement
+    stands; ``from package import name`` imports the module package.name where there is one, else the package."""
     module = module_of(path)
     package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module.removesuffix(".__init__")
     out = set()
@@ -46,7 +68,7 @@ def imports(path: Path, text: str | None = None) -> set[str]:
             base = node.module or ""
             if node.level:
                 base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([node.module] if node.module else []))
-            out |= {f"{base}.{a.name}" for a in node.names} if base == "vkmap_cts" else {base}
+            out |= {f"{base}.{a.name}" if base == "vkmap_cts" or is_module(f"{base}.{a.name}") else base for a in node.names}
     return {m for m in out if m.startswith("vkmap_cts.")}
 
 
@@ -80,7 +102,134 @@ def test_an_upward_import_is_caught():
     """Self-test of the check: a rules module that imports the plugins, or a judge that imports a peer unit, is reported."""
     rules = ROOT / "fixtures" / "rules" / "catalogue.py"
     text = "from vkmap_cts.fixtures.plugins import options\nfrom vkmap_cts.fixtures.rules import validity\n"
-    assert upward(rules, text) == ["fixtures.rules imports vkmap_cts.fixtures.plugins (fixtures.plugins, layer 5 >= 1)"]
+    assert upward(rules, text) == ["fixtures.rules imports vkmap_cts.fixtures.plugins.options (fixtures.plugins, layer 5 >= 1)"]
     judge = ROOT / "fixtures" / "judge" / "oracles.py"
     text = "def f():\n    from ..provoke import provocation\n"
-    assert upward(judge, text) == ["fixtures.judge imports vkmap_cts.fixtures.provoke (fixtures.provoke, layer 3 >= 3)"]
+    assert upward(judge, text) == ["fixtures.judge imports vkmap_cts.fixtures.provoke.provocation (fixtures.provoke, layer 3 >= 3)"]
+
+
+REPORTS = [p for p in SOURCES if unit_of(module_of(p)) == "reports"]
+
+
+def test_reports_import_nothing_from_the_plugins():
+    """reports/ reads and writes result files; the pytest plugins that produce them use it, never the other way."""
+    assert [f"{p.relative_to(ROOT)} imports {m}" for p in REPORTS for m in sorted(imports(p)) if unit_of(m) == "fixtures.plugins"] == []
+
+
+# -- no circles: no two modules import each other, directly or round a circle ----------------------
+
+
+def import_graph(texts: dict[Path, str] | None = None) -> dict[str, set[str]]:
+    """Each module of fixtures/ and reports/ -> the modules of theirs it imports, anywhere in its text
+    (``texts`` stand in for the files they name)."""
+    texts = texts or {}
+    names = {name_of(p) for p in SOURCES}
+    return {name_of(p): {m for m in imports(p, texts.get(p)) if m in names and m != name_of(p)} for p in SOURCES}
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The sets of modules that import each other, directly or round a circle (the strongly connected
+    components of more than one module), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            members = stack[stack.index(v) :]
+            del stack[stack.index(v) :]
+            if len(members) > 1:
+                found.append(sorted(members))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+def test_no_modules_import_each_other():
+    """No circle of imports, hidden in a function or not: each module can be read after what it uses."""
+    assert circles(import_graph()) == []
+
+
+def test_a_circle_is_caught():
+    """Self-test of the check: a reproducers plugin that imports isolation inside a function closes a circle."""
+    path = ROOT / "fixtures" / "plugins" / "reproducers.py"
+    text = path.read_text() + "\n\ndef _in_a_child(item):\n    from vkmap_cts.fixtures.plugins import isolation\n"
+    assert circles(import_graph({path: text})) == [["vkmap_cts.fixtures.plugins.isolation", "vkmap_cts.fixtures.plugins.reproducers"]]
+
+
+# -- the plugins: one concern a module, each listed once, each short -------------------------------
+
+PLUGIN_FILES = sorted((ROOT / "fixtures" / "plugins").glob("*.py"))
+# The modules of fixtures/plugins/ that are no plugin of a run, and what each is.
+HELPERS = {
+    "__init__": "the lists of plugins (PLUGINS)",
+    "child": "the command of a child pytest that runs one test alone",
+    "console": "the vkmap-cts command",
+    "entry": "the installed package's pytest11 entry point, which loads PLUGINS",
+}
+MAX_LINES = 200
+
+
+def test_every_plugin_module_is_listed_once():
+    """PLUGINS lists each module of fixtures/plugins/ once, but for the helpers HELPERS names."""
+    listed = [name.removeprefix("vkmap_cts.fixtures.plugins.") for name in PLUGINS]
+    assert sorted(listed) == sorted(set(listed))
+    assert sorted(listed) == sorted(p.stem for p in PLUGIN_FILES if p.stem not in HELPERS)
+
+
+@pytest.mark.parametrize("path", PLUGIN_FILES, ids=[p.name for p in PLUGIN_FILES])
+def test_a_plugin_module_reads_in_one_sitting(path):
+    """Each module of fixtures/plugins/ stays under MAX_LINES lines: a module that grows past it holds more than one concern."""
+    assert len(path.read_text().splitlines()) < MAX_LINES
+
+
+# -- imports inside functions say why ------------------------------------------------------------
+
+EXPLAINED = [p for p in SOURCES if unit_of(module_of(p)) in ("fixtures.plugins", "reports")]
+REASONS = ("optional", "heavy")
+
+
+def unexplained_local_imports(path: Path, text: str | None = None) -> list[str]:
+    """The imports inside a function of ``path`` (or ``text``) whose comment, on the import or on the line
+    above it, does not say that the module is optional or heavy."""
+    text = path.read_text() if text is None else text
+    lines = text.splitlines()
+    comments = {t.start[0]: t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT}
+    bad = []
+    for fn in ast.walk(ast.parse(text)):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            said = [comments.get(n, "") for n in range(node.lineno, node.end_lineno + 1)]
+            if node.lineno > 1 and lines[node.lineno - 2].lstrip().startswith("#"):
+                said.append(comments.get(node.lineno - 1, ""))
+            if not any(reason in c.lower() for c in said for reason in REASONS):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    return sorted(set(bad))
+
+
+@pytest.mark.parametrize("path", EXPLAINED, ids=[str(p.relative_to(ROOT)) for p in EXPLAINED])
+def test_an_import_inside_a_function_says_why(path):
+    """An import stands at the top of its module unless the module is optional or heavy, and its comment says which."""
+    assert unexplained_local_imports(path) == []
+
+
+def test_an_unexplained_local_import_is_caught():
+    """Self-test of the check: an import inside a function without a reason is reported, one with a reason is not."""
+    path = ROOT / "reports" / "model.py"
+    assert unexplained_local_imports(path, "def f():\n    import json\n") == ["reports/model.py:2: import json"]
+    assert unexplained_local_imports(path, "def f():\n    import json  # heavy: a big module\n") == []
+    assert unexplained_local_imports(path, "def f():\n    # optional: not every install has it\n    import yaml\n") == []

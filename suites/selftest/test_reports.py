@@ -430,9 +430,9 @@ def test_a_bug_in_a_step_after_the_tests_still_writes_the_results(tmp_path):
     """A step of the session's end (timeouts, teardown crashes, crash re-runs) that raises is named as a
     bug of the suite, and results.json is written all the same."""
     (tmp_path / "break_a_step.py").write_text(
-        "import vkmap_cts.reports.plugin as plugin\n\n\n"
+        "import vkmap_cts.fixtures.plugins.watchdog as plugin\n\n\n"
         "def _classify_timeouts(config, writer):\n    raise RuntimeError('boom')\n\n\n"
-        "plugin._classify_timeouts = _classify_timeouts\n"
+        "plugin.classify_timeouts = _classify_timeouts\n"
     )
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))

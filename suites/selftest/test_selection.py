@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vkmap_cts.fixtures.plugins.options import INTERNAL_ENV
+from vkmap_cts.fixtures.plugins.environment import INTERNAL_ENV
 from vkmap_cts.fixtures.vk.errors import BadOption, NoConformingDevice, NoDriver
 from vkmap_cts.fixtures.vk.selection import parse_api_version, select
 
@@ -262,7 +262,7 @@ def test_the_ci_profile_has_no_explain_phase():
     """The ci profile shrinks a failure but skips hypothesis' explain phase, which traces every line and can take minutes."""
     from hypothesis import Phase, settings
 
-    import vkmap_cts.fixtures.plugins.options  # noqa: F401 - registers the profiles
+    import vkmap_cts.fixtures.plugins.profiles  # noqa: F401 - registers the profiles
 
     phases = settings.get_profile("ci").phases
     assert Phase.explain not in phases and Phase.shrink in phases and Phase.explain in settings.get_profile("thorough").phases
