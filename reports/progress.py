@@ -1,7 +1,7 @@
 """Progress of a long run, in the controller: every ``EVERY`` seconds once a run has lasted that
 long, one line with the tests done, the time spent and an estimate of the time left (the mean
 time per test so far, times the tests to go), so a ``thorough`` run that takes an hour says
-where it stands.  Registered by reports/plugin.py; silent in runs shorter than ``EVERY``."""
+where it stands.  Registered by fixtures/plugins/results.py; silent in runs shorter than ``EVERY``."""
 
 from __future__ import annotations
 

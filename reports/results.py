@@ -119,7 +119,7 @@ class ResultsWriter:
 
     @property
     def identity(self) -> dict | None:
-        """The driver identity the controller probed (fixtures/plugins/options.py), once it has."""
+        """The driver identity the controller probed (fixtures/plugins/device.py), once it has."""
         return getattr(self.config, "_vk_identity", None)
 
     def pytest_runtest_logreport(self, report):
