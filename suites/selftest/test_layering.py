@@ -4,8 +4,8 @@ Every import in fixtures/ and reports/ goes down the list below or stays in its 
 inside functions included), so no two units import each other; nor do two modules, directly or
 round a circle.  reports/ reads and writes result files and imports nothing from the plugins.  The
 pytest plugins are fixtures/plugins/, one concern a module as pytest's own, each listed once in
-``PLUGINS`` and short enough to read in one sitting.  In the plugins and reports/, an import inside
-a function says why it is not at the top: the module is optional or heavy.
+``PLUGINS`` and short enough to read in one sitting.  In fixtures/ and reports/, an import inside a
+function says why it is not at the top: the module is optional or heavy.
 """
 
 import ast
@@ -196,7 +196,8 @@ def test_a_plugin_module_reads_in_one_sitting(path):
 
 # -- imports inside functions say why ------------------------------------------------------------
 
-EXPLAINED = [p for p in SOURCES if unit_of(module_of(p)) in ("fixtures.plugins", "reports")]
+# Every module of fixtures/ (each layer, the plugins included) and reports/.
+EXPLAINED = SOURCES
 REASONS = ("optional", "heavy")
 
 
@@ -233,3 +234,12 @@ def test_an_unexplained_local_import_is_caught():
     assert unexplained_local_imports(path, "def f():\n    import json\n") == ["reports/model.py:2: import json"]
     assert unexplained_local_imports(path, "def f():\n    import json  # heavy: a big module\n") == []
     assert unexplained_local_imports(path, "def f():\n    # optional: not every install has it\n    import yaml\n") == []
+    vk = ROOT / "fixtures" / "vk" / "state.py"
+    assert unexplained_local_imports(vk, "class C:\n    def f(self):\n        from vkmap_cts.fixtures.vk import abi\n") == [
+        "fixtures/vk/state.py:3: from vkmap_cts.fixtures.vk import abi"
+    ]
+
+
+def test_every_layer_of_fixtures_is_checked_for_local_imports():
+    """The check on imports inside functions covers every unit of fixtures/ (each layer, not only the plugins) and reports/."""
+    assert {unit_of(module_of(p)) for p in EXPLAINED} == set(LEVEL)
