@@ -152,10 +152,11 @@ class ResultsWriter:
             rec["outcome"] = outcome
             rec["details"] = _reason(report)
             rec["phase"] = report.when
+            failure = failure_of(report)
             if outcome in model.FAILING:
-                _name_the_rule(rec, failure_of(report))
-            elif outcome == "Flake" and failure_of(report):
-                rec["message"] = failure_of(report)["message"][:500]
+                _name_the_rule(rec, failure)
+            elif outcome == "Flake" and failure:
+                rec["message"] = failure["message"][:500]
             repro = model.reproducer(str(report.longrepr or ""))
             if repro:
                 rec["reproducer"] = repro
