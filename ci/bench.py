@@ -61,8 +61,18 @@ def measure_calls(n: int) -> dict:
         mem = device.allocate(mt, 65536)
         drv = device.driver
         ffi = abi.ffi
-        info = ffi.new("VkMemoryMapInfo*", {"sType": abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO, "memory": ffi.cast("VkDeviceMemory", mem.handle), "size": abi.VK_WHOLE_SIZE})
-        uinfo = ffi.new("VkMemoryUnmapInfo*", {"sType": abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO, "memory": ffi.cast("VkDeviceMemory", mem.handle)})
+        info = ffi.new(
+            "VkMemoryMapInfo*",
+            {
+                "sType": abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO,
+                "memory": ffi.cast("VkDeviceMemory", mem.handle),
+                "size": abi.VK_WHOLE_SIZE,
+            },
+        )
+        uinfo = ffi.new(
+            "VkMemoryUnmapInfo*",
+            {"sType": abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO, "memory": ffi.cast("VkDeviceMemory", mem.handle)},
+        )
         pp = ffi.new("void**")
         map_pfn, unmap_pfn, dev = drv.pfn["vkMapMemory2KHR"], drv.pfn["vkUnmapMemory2KHR"], drv.device
 
@@ -89,7 +99,8 @@ def measure_calls(n: int) -> dict:
         @given(batch=range_batches(65536))
         def checked(batch):
             nonlocal checked_count
-            journal.begin_example()  # each example starts its own journal, as in the suites (fixtures/plugins/reproducers.py)
+            # each example starts its own journal, as in the suites (fixtures/plugins/reproducers.py)
+            journal.begin_example()
             ranges = batch.ranges()
             mapped_alignment(mem, "vkMapMemory2KHR", ranges, alignment)  # what test_every_map_is_aligned does with them
             checked_count += len(ranges)
@@ -142,14 +153,23 @@ def family_times(results: Path) -> list[tuple[str, int, float]]:
     out = []
     for f in cts.FAMILIES:
         op = f.needs.get("operation", (None,))[0]
-        items = [t for t in tests if t["nodeid"].split("[")[0] == f.test and (op is None or op in t["nodeid"].partition("[")[2].rstrip("]").split("-"))]
+        items = [
+            t
+            for t in tests
+            if t["nodeid"].split("[")[0] == f.test
+            and (op is None or op in t["nodeid"].partition("[")[2].rstrip("]").split("-"))
+        ]
         out.append((f.name, len(items), sum(t.get("duration") or 0 for t in items)))
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--json", default=str(ROOT / "reports" / "bench.json"), help="where to write the numbers (default reports/bench.json)")
+    ap.add_argument(
+        "--json",
+        default=str(ROOT / "reports" / "bench.json"),
+        help="where to write the numbers (default reports/bench.json)",
+    )
     ap.add_argument("--calls", type=int, default=20000, help="map+unmap pairs per timing (default 20000)")
     ap.add_argument("--no-suite", action="store_true", help="skip the whole-suite wall-time runs")
     args, extra = ap.parse_known_args()
@@ -178,7 +198,10 @@ def main() -> int:
         ("host", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
         ("raw map+unmap (cffi)", f"{calls['raw_map_unmap_us']:.2f} us"),
         ("suite map+unmap (driver module)", f"{calls['suite_map_unmap_us']:.2f} us"),
-        ("checked example (generate, validate, map, check, unmap)", f"{calls['checked_example_us']:.2f} us = {calls['overhead_ratio']:.1f}x raw"),
+        (
+            "checked example (generate, validate, map, check, unmap)",
+            f"{calls['checked_example_us']:.2f} us = {calls['overhead_ratio']:.1f}x raw",
+        ),
         ("checked examples per second per worker", f"{calls['examples_per_s_per_worker']:,.0f}"),
         ("worker start-up (instance + device)", f"{calls['worker_startup_ms']:.1f} ms"),
     ]
@@ -189,7 +212,12 @@ def main() -> int:
             ("speed-up -n auto over -n 1", f"{suite['speedup']:.2f}x"),
         ]
     for name, items, seconds in suite.get("families", []):
-        rows.append((f"CTS family {name}", f"{seconds:.2f} s over {items} items ({seconds / max(items, 1) * 1e3:.0f} ms an item)"))
+        rows.append(
+            (
+                f"CTS family {name}",
+                f"{seconds:.2f} s over {items} items ({seconds / max(items, 1) * 1e3:.0f} ms an item)",
+            )
+        )
     width = max(len(k) for k, _ in rows)
     print()
     print(f"| {'measure'.ljust(width)} | value |")

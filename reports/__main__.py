@@ -1,7 +1,8 @@
 """Many runs, one picture.
 
-    python -m vkmap_cts.reports merge RUN[=LABEL]... [-o DIR]   runs (devices, hosts, driver builds, shards) into one report
-    python -m vkmap_cts.reports diff OLD NEW [--allow KIND]     what regressed and what got fixed; exit 1 on a regression
+    python -m vkmap_cts.reports merge RUN[=LABEL]... [-o DIR]   runs (devices, hosts, driver builds, shards) into one
+    report python -m vkmap_cts.reports diff OLD NEW [--allow KIND]     what regressed and what got fixed; exit 1 on a
+    regression
 
 RUN, OLD and NEW are results.json files or the report directories that hold them.
 
@@ -54,7 +55,10 @@ def label(doc: dict) -> str:
         return doc["run"]["label"]
     d = doc.get("driver") or {}
     version = d.get("driverVersionText") or d.get("driverVersion") or ""
-    return f"{d.get('deviceName', '?')} [{str(d.get('deviceUUID', '?'))[:8]}] / {d.get('driverName', '?')} {d.get('driverInfo', '')} {version}".strip()
+    return (
+        f"{d.get('deviceName', '?')} [{str(d.get('deviceUUID', '?'))[:8]}] / {d.get('driverName', '?')} "
+        f"{d.get('driverInfo', '')} {version}"
+    ).strip()
 
 
 def group(runs: list[tuple[str, dict]]) -> list[tuple[str, list[dict]]]:
@@ -77,7 +81,13 @@ def merge(runs: list[tuple[str, dict]]) -> dict:
     docs = [d for _, docs in groups for d in docs]
     tests, alignment, devices = [], {}, []
     for name, members in groups:
-        dev = members[0].get("driver") or {"deviceName": "?", "deviceUUID": "?", "driverName": "?", "driverInfo": "?", "apiVersion": "?"}
+        dev = members[0].get("driver") or {
+            "deviceName": "?",
+            "deviceUUID": "?",
+            "driverName": "?",
+            "driverInfo": "?",
+            "apiVersion": "?",
+        }
         devices.append(dev)
         for doc in members:
             for t in doc["tests"]:
@@ -116,7 +126,9 @@ def side_by_side(groups: list[tuple[str, list[dict]]]) -> list[dict]:
             for t in doc["tests"]:
                 rows.setdefault(t["nodeid"], {"nodeid": t["nodeid"], "outcomes": {}})["outcomes"][name] = t["outcome"]
     n = len(groups)
-    return sorted(rows.values(), key=lambda r: (len(r["outcomes"]) == n and len(set(r["outcomes"].values())) == 1, r["nodeid"]))
+    return sorted(
+        rows.values(), key=lambda r: (len(r["outcomes"]) == n and len(set(r["outcomes"].values())) == 1, r["nodeid"])
+    )
 
 
 def diff(old: dict, new: dict) -> dict[str, list]:
@@ -146,7 +158,10 @@ def side_by_side_html(doc: dict) -> str:
     names = [r["label"] for r in doc.get("runs", [])]
     head = "".join(f"<th>{render.E(n)}</th>" for n in names)
     body = "".join(
-        f"<tr><td><code>{render.E(r['nodeid'])}</code></td>" + "".join(f"<td>{render._badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names) + "</tr>" for r in rows
+        f"<tr><td><code>{render.E(r['nodeid'])}</code></td>"
+        + "".join(f"<td>{render._badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names)
+        + "</tr>"
+        for r in rows
     )
     return f"<h2>Side by side ({len(names)} runs)</h2><table><tr><th>test</th>{head}</tr>{body}</table>"
 
@@ -158,13 +173,21 @@ def _run_arg(arg: str) -> tuple[str | None, str]:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="python -m vkmap_cts.reports", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m vkmap_cts.reports", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     m = sub.add_parser("merge", help="merge runs into one report")
     m.add_argument("runs", nargs="+", metavar="RUN[=LABEL]")
     m.add_argument("-o", "--out", default="reports/merged", help="output directory (default reports/merged)")
-    m.add_argument("--gate", action="store_true", help="exit 1 when the merged run fails (a failure the --baseline does not expect)")
-    m.add_argument("--baseline", metavar="FILE", help="with --gate: the driver's expected failures (deqp-runner's fails.txt)")
+    m.add_argument(
+        "--gate",
+        action="store_true",
+        help="exit 1 when the merged run fails (a failure the --baseline does not expect)",
+    )
+    m.add_argument(
+        "--baseline", metavar="FILE", help="with --gate: the driver's expected failures (deqp-runner's fails.txt)"
+    )
     d = sub.add_parser("diff", help="regressions and fixes between two runs; exit 1 on a regression")
     d.add_argument("old")
     d.add_argument("new")
@@ -199,7 +222,10 @@ def _merge(args) -> int:
     if doc["sideBySide"]:
         page = (out / "report.html").read_text().replace("<h2>Failures", side_by_side_html(doc) + "<h2>Failures", 1)
         (out / "report.html").write_text(page)
-    print(f"merged {len(runs)} results into {len(doc['runs'])} runs ({'; '.join(r['label'] for r in doc['runs'])}): verdict {doc['verdict']}; report in {out}")
+    print(
+        f"merged {len(runs)} results into {len(doc['runs'])} runs ({'; '.join(r['label'] for r in doc['runs'])}): "
+        f"verdict {doc['verdict']}; report in {out}"
+    )
     if not args.gate:
         return 0
     try:

@@ -56,7 +56,9 @@ def load(path: Path) -> dict[str, str]:
             continue
         test, sep, outcome = line.rpartition(",")
         if not sep or outcome not in EXPECTABLE:
-            raise ValueError(f"{path}:{n}: expected 'test,Outcome' with Outcome one of {', '.join(EXPECTABLE)}: {line!r}")
+            raise ValueError(
+                f"{path}:{n}: expected 'test,Outcome' with Outcome one of {', '.join(EXPECTABLE)}: {line!r}"
+            )
         expected[test] = outcome
     return expected
 

@@ -18,7 +18,12 @@ DRIVER_FAILING = ("Fail", "Crash", "Timeout")
 
 # Return codes of the calls under test: the man page the project was specified from
 # (Vulkan 1.3.290), and what the registry adds since (checked against vk.xml in a self-test).
-MANPAGE_CODES = ("VK_SUCCESS", "VK_ERROR_OUT_OF_HOST_MEMORY", "VK_ERROR_OUT_OF_DEVICE_MEMORY", "VK_ERROR_MEMORY_MAP_FAILED")
+MANPAGE_CODES = (
+    "VK_SUCCESS",
+    "VK_ERROR_OUT_OF_HOST_MEMORY",
+    "VK_ERROR_OUT_OF_DEVICE_MEMORY",
+    "VK_ERROR_MEMORY_MAP_FAILED",
+)
 REGISTRY_ONLY_CODES = ("VK_ERROR_UNKNOWN", "VK_ERROR_VALIDATION_FAILED")
 
 
@@ -56,7 +61,12 @@ def vuid_matrix(tests: list[dict], catalogue_entries: list[dict]) -> list[dict]:
         row = {"vuid": e["vuid"], "kind": e["kind"], "text": e["text"], "sides": e["sides"]}
         for side, key in (("valid", "covers"), ("invalid", "violates")):
             hit = [t for t in tests if e["vuid"] in t.get(key, [])]
-            row[side] = {"tests": len(hit), "outcome": _worst([t["outcome"] for t in hit]) if hit else ("NotRun" if side in e["sides"] else "NoSide")}
+            row[side] = {
+                "tests": len(hit),
+                "outcome": _worst([t["outcome"] for t in hit])
+                if hit
+                else ("NotRun" if side in e["sides"] else "NoSide"),
+            }
         rows.append(row)
     return rows
 
@@ -86,11 +96,19 @@ def return_codes(tests: list[dict], provocations: list[dict] | None = None) -> l
             row["entries"].add(entry)
     provocations = provocations or [p for t in tests for p in t.get("properties", {}).get("provocations", [])]
     rows = []
-    for code in MANPAGE_CODES + REGISTRY_ONLY_CODES + tuple(sorted(set(observed) - set(MANPAGE_CODES) - set(REGISTRY_ONLY_CODES) - {"void"})):
+    for code in (
+        MANPAGE_CODES
+        + REGISTRY_ONLY_CODES
+        + tuple(sorted(set(observed) - set(MANPAGE_CODES) - set(REGISTRY_ONLY_CODES) - {"void"}))
+    ):
         obs = observed.get(code)
         tried = [p for p in provocations if code in p.get("targets", [])]
         provoked = [p for p in tried if code in p.get("results", [])]
-        allowed = "man page 1.3.290" if code in MANPAGE_CODES else ("registry" if code in REGISTRY_ONLY_CODES else "not allowed")
+        allowed = (
+            "man page 1.3.290"
+            if code in MANPAGE_CODES
+            else ("registry" if code in REGISTRY_ONLY_CODES else "not allowed")
+        )
         row = {
             "code": code,
             "allowed_by": allowed,
@@ -106,7 +124,10 @@ def return_codes(tests: list[dict], provocations: list[dict] | None = None) -> l
                 row["status"] = "observed"
             else:
                 row["status"] = "not provoked on this driver"
-                row["tried"] = [p.get("summary") or f"{p['pressure']}: {', '.join(p.get('results', [])) or 'no result'}" for p in tried] or ["no provocation aims at this code"]
+                row["tried"] = [
+                    p.get("summary") or f"{p['pressure']}: {', '.join(p.get('results', [])) or 'no result'}"
+                    for p in tried
+                ] or ["no provocation aims at this code"]
         else:
             row["status"] = "observed" if obs else "not observed"
         rows.append(row)
@@ -135,7 +156,10 @@ def reproducer(details: str | None) -> dict:
     out = {}
     m = FALSIFYING.search(details)
     if m:
-        out["example"] = "\n".join(line.removeprefix("E").strip(" ") if line.startswith("E ") else line for line in m.group(1).strip().splitlines())[:4000]
+        out["example"] = "\n".join(
+            line.removeprefix("E").strip(" ") if line.startswith("E ") else line
+            for line in m.group(1).strip().splitlines()
+        )[:4000]
     m = REPRO.search(details)
     if m:
         out["reproduce"] = m.group(1)

@@ -45,7 +45,11 @@ def outcome_of(report) -> str:
     # A crash is what xdist says of a worker that died (a plain text), or the message an isolated test's
     # child raises (fixtures/plugins/isolation.py): never words that merely appear in a traceback's source.
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = report.longrepr if isinstance(report.longrepr, str) else (crash.message if crash is not None else str(report.longrepr or ""))
+    text = (
+        report.longrepr
+        if isinstance(report.longrepr, str)
+        else (crash.message if crash is not None else str(report.longrepr or ""))
+    )
     if "crashed while running" in text:
         return "Crash"
     kind = (failure_of(report) or {}).get("kind")
@@ -60,8 +64,16 @@ def _reason(report) -> str | None:
     if not report.longrepr:
         return None
     text = str(report.longrepr)
-    # Long texts keep their head (the test and the check that failed) and their tail (the exception, hypothesis' example).
-    return text if len(text) <= DETAILS_LIMIT else f"{text[: DETAILS_LIMIT // 2]}\n[... {len(text) - DETAILS_LIMIT} characters left out ...]\n{text[-DETAILS_LIMIT // 2 :]}"
+    # Long texts keep their head (the test and the check that failed) and their tail (the exception, hypothesis'
+    # example).
+    return (
+        text
+        if len(text) <= DETAILS_LIMIT
+        else (
+            f"{text[: DETAILS_LIMIT // 2]}\n[... {len(text) - DETAILS_LIMIT} characters left out "
+            f"...]\n{text[-DETAILS_LIMIT // 2 :]}"
+        )
+    )
 
 
 def _name_the_rule(rec: dict, failure: dict | None) -> None:
@@ -170,7 +182,10 @@ class ResultsWriter:
         for rec in tests:
             line = gate.first_match(flakes, rec["nodeid"]) if rec["outcome"] in model.FAILING else None
             if line is not None:
-                rec["details"] = f"{rec['outcome']}, a known flake (--flakes {self.config.getoption('--flakes')}:{line}): {rec['details'] or ''}"
+                rec["details"] = (
+                    f"{rec['outcome']}, a known flake (--flakes {self.config.getoption('--flakes')}:{line}): "
+                    f"{rec['details'] or ''}"
+                )
                 rec["outcome"] = "Flake"
         current = settings()
         conformance = [r for r in tests if not scope.is_selftest(r["nodeid"])]
@@ -183,7 +198,9 @@ class ResultsWriter:
                 "registryVersion": catalogue.load().get("registry"),
                 "command": [os.path.basename(sys.argv[0])] + sys.argv[1:],
                 "hypothesisProfile": getattr(settings, "_current_profile", None) or "default",
-                "hypothesisSeed": "derandomized" if current.derandomize else self.config.getoption("hypothesis_seed", None),
+                "hypothesisSeed": "derandomized"
+                if current.derandomize
+                else self.config.getoption("hypothesis_seed", None),
                 "start": _iso(self.started),
                 "end": _iso(time.time()),
                 "host": platform.node(),
@@ -192,20 +209,31 @@ class ResultsWriter:
                 "exitStatus": int(exitstatus),
                 "label": self.config.getoption("--run-label") or None,
                 "shard": self.config.getoption("--shard") or None,
-                "scope": {"partial": self.partial, "ran": len(conformance), "collected": max(self.collected, len(conformance), self._collected_ids())},
+                "scope": {
+                    "partial": self.partial,
+                    "ran": len(conformance),
+                    "collected": max(self.collected, len(conformance), self._collected_ids()),
+                },
             },
             "driver": self.identity,
             **model.summarise(conformance),
             **({"selftests": {"counts": model.counts(selftests), "tests": selftests}} if selftests else {}),
             "slowestCalls": _slowest(conformance),
-            **({"layerCrossCheck": _layer(conformance)} if any((r.get("properties") or {}).get("layer") for r in conformance) else {}),
+            **(
+                {"layerCrossCheck": _layer(conformance)}
+                if any((r.get("properties") or {}).get("layer") for r in conformance)
+                else {}
+            ),
         }
 
     def write(self, exitstatus: int) -> Path | None:
         self.doc = self.build(exitstatus)
         if self.selftest_only:
             c = self.doc.get("selftests", {}).get("counts", {})
-            self.summary = f"vkmap-cts: self-tests only ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}): no driver is judged, no conformance report written"
+            self.summary = (
+                f"vkmap-cts: self-tests only ({', '.join(f'{k} {v}' for k, v in sorted(c.items()))}): no driver is "
+                "judged, no conformance report written"
+            )
             return None
         out = Path(self.config.getoption("--report-dir"))
         out.mkdir(parents=True, exist_ok=True)
@@ -221,7 +249,18 @@ class ResultsWriter:
         return sum(1 for n in getattr(self.config, "_vk_collected_ids", []) if not scope.is_selftest(n))
 
     def _record(self, nodeid: str) -> dict:
-        return self.tests.setdefault(nodeid, {"nodeid": nodeid, "outcome": "Pass", "duration": 0.0, "covers": [], "violates": [], "vkresults": {}, "details": None})
+        return self.tests.setdefault(
+            nodeid,
+            {
+                "nodeid": nodeid,
+                "outcome": "Pass",
+                "duration": 0.0,
+                "covers": [],
+                "violates": [],
+                "vkresults": {},
+                "details": None,
+            },
+        )
 
     def record_timeout(self, nodeid: str, why: str) -> None:
         """The test hung: a Timeout, its details leading with what hung (a call, or the whole test)."""
@@ -239,7 +278,9 @@ class ResultsWriter:
         """The failures, crashes and timeouts that the same worker process had before ``rec``'s test."""
         worker, order = rec.get("worker"), rec.get("order", 0)
         return [
-            f"{r['nodeid']} ({r['outcome']})" for r in self.tests.values() if worker and r.get("worker") == worker and r.get("order", 0) < order and r["outcome"] in model.FAILING
+            f"{r['nodeid']} ({r['outcome']})"
+            for r in self.tests.values()
+            if worker and r.get("worker") == worker and r.get("order", 0) < order and r["outcome"] in model.FAILING
         ]
 
     def selftests_failed(self) -> bool:
@@ -264,8 +305,14 @@ def _layer(tests: list[dict]) -> dict:
             for e in c["explained"]:
                 explained.setdefault(e["vuid"], {"vuid": e["vuid"], "reason": e["reason"], "calls": 0})["calls"] += 1
             if not c["agree"]:
-                disagreements.append({"test": t["nodeid"], "call": c["call"], "validator": c["validator"], "layer": c["layer"]})
-    return {"agreed": sorted(agreed), "explained": sorted(explained.values(), key=lambda e: e["vuid"]), "disagreements": disagreements}
+                disagreements.append(
+                    {"test": t["nodeid"], "call": c["call"], "validator": c["validator"], "layer": c["layer"]}
+                )
+    return {
+        "agreed": sorted(agreed),
+        "explained": sorted(explained.values(), key=lambda e: e["vuid"]),
+        "disagreements": disagreements,
+    }
 
 
 def _slowest(tests: list[dict]) -> dict[str, dict]:
@@ -279,15 +326,25 @@ def _slowest(tests: list[dict]) -> dict[str, dict]:
 
 
 def verdict_line(doc: dict) -> str:
-    """The run's verdict in one line: on which device (and whether it is a software driver), on how much of the suite."""
+    """The run's verdict in one line: on which device (and whether it is a software driver), on how much of the
+    suite."""
     c = doc["counts"]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
     d = doc.get("driver") or {}
-    device = f" on {d.get('deviceName', '?')}" + (" (a software driver, on the CPU)" if d.get("deviceType") == "CPU" else "")
+    device = f" on {d.get('deviceName', '?')}" + (
+        " (a software driver, on the CPU)" if d.get("deviceType") == "CPU" else ""
+    )
     broken = d.get("driverLoadFailures") or []
-    note = f"; {len(broken)} installed driver(s) did not load: " + ", ".join(Path(b["manifest"]).name for b in broken) if broken else ""
+    note = (
+        f"; {len(broken)} installed driver(s) did not load: " + ", ".join(Path(b["manifest"]).name for b in broken)
+        if broken
+        else ""
+    )
     if c.get("InternalError"):
-        note += f"; {c['InternalError']} test(s) ended in the suite's own error (InternalError), which says nothing about the driver: a bug of vkmap-cts to report"
+        note += (
+            f"; {c['InternalError']} test(s) ended in the suite's own error (InternalError), which says nothing "
+            "about the driver: a bug of vkmap-cts to report"
+        )
     scope = doc["run"].get("scope") or {}
     if scope.get("partial"):
         ran, total = scope["ran"], scope["collected"]

@@ -26,13 +26,20 @@ def selftest_only(config) -> bool:
     selftest = (config.rootpath / "suites" / "selftest").resolve()
     doubles = selftest / "doubles"
     paths = _paths(config)
-    return bool(paths) and all((p == selftest or selftest in p.parents) and not (p == doubles or doubles in p.parents) for p in paths)
+    return bool(paths) and all(
+        (p == selftest or selftest in p.parents) and not (p == doubles or doubles in p.parents) for p in paths
+    )
 
 
 def partial(config) -> str | None:
     """Why this run covers only part of the conformance suites, or None if it covers them all."""
     o = config.option
-    for flag, value in (("-k", o.keyword), ("-m", o.markexpr), ("--deselect", o.deselect), ("--lf", getattr(o, "lf", False))):
+    for flag, value in (
+        ("-k", o.keyword),
+        ("-m", o.markexpr),
+        ("--deselect", o.deselect),
+        ("--lf", getattr(o, "lf", False)),
+    ):
         if value:
             return f"{flag} {value}" if value is not True else flag
     for opt in ("--vuid", "--shard"):
@@ -47,4 +54,13 @@ def partial(config) -> str | None:
             d = suites / name
             if p == d or p in d.parents:
                 covered.add(name)
-    return None if covered == set(CONFORMANCE) else f"only {', '.join(str(p.relative_to(config.rootpath)) if config.rootpath in p.parents else str(p) for p in _paths(config))}"
+    return (
+        None
+        if covered == set(CONFORMANCE)
+        else (
+            "only "
+            + ", ".join(
+                str(p.relative_to(config.rootpath)) if config.rootpath in p.parents else str(p) for p in _paths(config)
+            )
+        )
+    )

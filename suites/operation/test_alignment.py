@@ -22,10 +22,16 @@ REQUIRED_MIN = 64  # Required Limits: minMemoryMapAlignment, "min" limit type
 def test_limit_is_a_power_of_two_of_at_least_64_and_the_same_through_properties2(physical_device):
     """minMemoryMapAlignment is a power of two, at least 64, and the same through both property queries."""
     a = physical_device.min_memory_map_alignment
-    assert a >= REQUIRED_MIN, f"GUARANTEE-min-memory-map-alignment-limit: minMemoryMapAlignment {a} is below the required minimum {REQUIRED_MIN}"
-    assert a & (a - 1) == 0, f"GUARANTEE-min-memory-map-alignment-limit: minMemoryMapAlignment {a} is not a power of two"
+    assert a >= REQUIRED_MIN, (
+        f"GUARANTEE-min-memory-map-alignment-limit: minMemoryMapAlignment {a} is below the required minimum "
+        f"{REQUIRED_MIN}"
+    )
+    assert a & (a - 1) == 0, (
+        f"GUARANTEE-min-memory-map-alignment-limit: minMemoryMapAlignment {a} is not a power of two"
+    )
     assert physical_device.min_memory_map_alignment_v2 == a, (
-        f"GUARANTEE-min-memory-map-alignment-limit: vkGetPhysicalDeviceProperties2 says {physical_device.min_memory_map_alignment_v2}, vkGetPhysicalDeviceProperties {a}"
+        "GUARANTEE-min-memory-map-alignment-limit: vkGetPhysicalDeviceProperties2 says "
+        f"{physical_device.min_memory_map_alignment_v2}, vkGetPhysicalDeviceProperties {a}"
     )
 
 

@@ -13,7 +13,9 @@ from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 @covers("GUARANTEE-outside-range-untouched", "GUARANTEE-contents-preserved")
 @pytest.mark.parametrize("entry", MAP_ENTRIES)
 @given(data=st.data(), allocation_size=allocation_sizes(1 << 18), seed=st.integers(0, 2**32))
-def test_writes_stay_inside_the_mapped_range(device, memory_pool, host_visible_types, entry, data, allocation_size, seed):
+def test_writes_stay_inside_the_mapped_range(
+    device, memory_pool, host_visible_types, entry, data, allocation_size, seed
+):
     """Bytes written through a mapping of any valid range change that range of the memory and no other byte."""
     require_entry(device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")

@@ -41,7 +41,8 @@ def _size(device, size: int) -> int:
 @pytest.mark.parametrize("entry", MAP2_ENTRIES)
 @placed_sizes
 def test_exact_size(placed_device, host_visible_types, entry, size):
-    """CTS's exact_size: a placed map between guard pages replaces exactly its pages, and what is written through it reaches the memory."""
+    """CTS's exact_size: a placed map between guard pages replaces exactly its pages, and what is written through it
+    reaches the memory."""
     require_entry(placed_device, entry)
     mem = placed_device.allocate(host_visible_types[0], _size(placed_device, size))
     try:
@@ -55,7 +56,8 @@ def test_exact_size(placed_device, host_visible_types, entry, size):
 @pytest.mark.parametrize("entry", MAP2_ENTRIES)
 @placed_sizes
 def test_unmap_reserve(placed_device, host_visible_types, entry, size):
-    """CTS's unmap_reserve: after a placed map between guard pages, a reserving unmap keeps the range reserved (or declines), and the guards are untouched."""
+    """CTS's unmap_reserve: after a placed map between guard pages, a reserving unmap keeps the range reserved (or
+    declines), and the guards are untouched."""
     require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     mem = placed_device.allocate(host_visible_types[0], _size(placed_device, size))
@@ -72,7 +74,8 @@ def test_unmap_reserve(placed_device, host_visible_types, entry, size):
 @pytest.mark.parametrize("entry", UNMAP2_ENTRIES)
 @placed_sizes
 def test_normal_unmap_reserve(placed_device, host_visible_types, entry, size):
-    """CTS's normal_unmap_reserve: a reserving unmap of a normal (not placed) map keeps the range reserved from mmap(NULL) and vkMapMemory, or declines."""
+    """CTS's normal_unmap_reserve: a reserving unmap of a normal (not placed) map keeps the range reserved from
+    mmap(NULL) and vkMapMemory, or declines."""
     require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     mem = placed_device.allocate(host_visible_types[0], size)
@@ -88,9 +91,12 @@ def test_normal_unmap_reserve(placed_device, host_visible_types, entry, size):
 @pytest.mark.isolated
 @pytest.mark.parametrize("entry", MAP2_ENTRIES)
 def test_gpu_access_read_write(placed_device, physical_device, transfers, entry):
-    """CTS's gpu_access.read_write: host writes through a placed map of 64 KiB are what the device copies, and a device fill is what the placed map shows."""
+    """CTS's gpu_access.read_write: host writes through a placed map of 64 KiB are what the device copies, and a device
+    fill is what the placed map shows."""
     require_entry(placed_device, entry)
-    types = sorted(physical_device.host_visible_types, key=lambda t: not t.flags & 0x1)  # DEVICE_LOCAL first, as CTS picks
+    types = sorted(
+        physical_device.host_visible_types, key=lambda t: not t.flags & 0x1
+    )  # DEVICE_LOCAL first, as CTS picks
     size = _size(placed_device, 65536)
     mem = placed_device.allocate(types[0], size)
     other = placed_device.allocate(types[0], size)

@@ -26,9 +26,15 @@ from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 KIND = pytest.mark.parametrize("kind", KINDS)
 OPERATION = pytest.mark.parametrize("operation", cts.OPERATIONS)
 ENTRY = pytest.mark.parametrize("entry", MAP_ENTRIES)
-# 90 items a test, each running CTS's rows as explicit examples: hypothesis draws an eighth of the profile's examples more.
+# 90 items a test, each running CTS's rows as explicit examples: hypothesis draws an eighth of the profile's examples
+# more.
 DRAWN = settings(max_examples=max(2, settings.default.max_examples // 8))
-GUARANTEES = ("GUARANTEE-host-view-model", "GUARANTEE-map-success", "GUARANTEE-map-alignment", "GUARANTEE-identical-to-vkMapMemory")
+GUARANTEES = (
+    "GUARANTEE-host-view-model",
+    "GUARANTEE-map-success",
+    "GUARANTEE-map-alignment",
+    "GUARANTEE-identical-to-vkMapMemory",
+)
 
 
 def _on_every_type(pool, types, kind, allocation_size, check) -> None:
@@ -71,9 +77,17 @@ def _sub_examples(test):
 @ENTRY
 @DRAWN
 @_full_examples
-@given(allocation_size=st.integers(1, (1 << 20) + 1), whole_map=st.booleans(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
-def test_full_mapping(device, memory_pool, transfers, host_visible_types, kind, operation, entry, allocation_size, whole_map, whole, seed):
-    """CTS's full maps: a whole allocation mapped, written, then flushed, invalidated or remapped as the operation says, reads back as the model allows."""
+@given(
+    allocation_size=st.integers(1, (1 << 20) + 1),
+    whole_map=st.booleans(),
+    whole=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_full_mapping(
+    device, memory_pool, transfers, host_visible_types, kind, operation, entry, allocation_size, whole_map, whole, seed
+):
+    """CTS's full maps: a whole allocation mapped, written, then flushed, invalidated or remapped as the operation says,
+    reads back as the model allows."""
     require_entry(device, entry)
     case = cts.case_name(kind, operation, entry, allocation_size) or "between CTS's values"
 
@@ -92,11 +106,18 @@ def test_full_mapping(device, memory_pool, transfers, host_visible_types, kind, 
 @_sub_examples
 @given(row=sub_ranges(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_sub_mapping(device, memory_pool, transfers, host_visible_types, kind, operation, entry, row, whole, seed):
-    """CTS's sub maps: a range at an offset mapped, written, then flushed, invalidated or remapped as the operation says, reads back as the model allows."""
+    """CTS's sub maps: a range at an offset mapped, written, then flushed, invalidated or remapped as the operation
+    says, reads back as the model allows."""
     require_entry(device, entry)
     allocation_size, offset, size = row
     case = cts.case_name(kind, operation, entry, allocation_size, offset, size) or "between CTS's values"
-    _on_every_type(memory_pool, host_visible_types, kind, allocation_size, lambda mem: mapping_operation(mem, transfers, entry, operation, offset, size, seed, whole, case))
+    _on_every_type(
+        memory_pool,
+        host_visible_types,
+        kind,
+        allocation_size,
+        lambda mem: mapping_operation(mem, transfers, entry, operation, offset, size, seed, whole, case),
+    )
 
 
 def _variable_size(memory_type) -> int:
@@ -114,7 +135,8 @@ def _variable_size(memory_type) -> int:
 @example(size=None, seed=1)
 @given(size=st.sampled_from(cts.ALLOCATION_SIZES), seed=st.integers(0, 2**32 - 1))
 def test_free_while_mapped(device, host_visible_types, kind, entry, size, seed):
-    """CTS's implicit_unmap: memory freed while mapped releases its host allocations, and the next allocation maps its own bytes (size None: CTS's `variable` size)."""
+    """CTS's implicit_unmap: memory freed while mapped releases its host allocations, and the next allocation maps its
+    own bytes (size None: CTS's `variable` size)."""
     require_entry(device, entry)
     for mt in host_visible_types:
         allocator = RecordingAllocator()
@@ -127,11 +149,13 @@ def test_free_while_mapped(device, host_visible_types, kind, entry, size, seed):
 @DRAWN
 @given(row=sub_ranges(), whole=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_non_coherent_memory(device, memory_pool, physical_device, transfers, operation, entry, row, whole, seed):
-    """Every operation on each HOST_VISIBLE type without HOST_COHERENT, judged by the model of defined bytes and flushed atoms (NotSupported where the device has none)."""
+    """Every operation on each HOST_VISIBLE type without HOST_COHERENT, judged by the model of defined bytes and flushed
+    atoms (NotSupported where the device has none)."""
     require_entry(device, entry)
     require(
         physical_device.non_coherent_types,
-        "a HOST_VISIBLE memory type without HOST_COHERENT (every type of this device is coherent: flushes and invalidates are "
+        "a HOST_VISIBLE memory type without HOST_COHERENT (every type of this device is coherent: flushes and "
+        "invalidates are "
         "judged on coherent memory, and the non-coherent model by the self-tests' emulation)",
     )
     allocation_size, offset, size = row

@@ -21,7 +21,9 @@ PAGE = 4096
 @pytest.mark.parametrize("entry", MAP_ENTRIES)
 @settings(max_examples=8)
 @given(data=st.data(), pages=st.integers(2, 16), seed=st.integers(0, 2**32))
-def test_host_writes_reach_the_device_and_device_writes_reach_the_host(device, memory_pool, transfers, host_visible_types, entry, data, pages, seed):
+def test_host_writes_reach_the_device_and_device_writes_reach_the_host(
+    device, memory_pool, transfers, host_visible_types, entry, data, pages, seed
+):
     """While mapped, host writes are what a device copy reads, and a device fill is what the mapping shows."""
     require_entry(device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")

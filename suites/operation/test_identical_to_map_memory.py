@@ -17,9 +17,17 @@ from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES
 @covers("GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-contents-preserved", "GUARANTEE-map-success")
 @pytest.mark.parametrize("writer", MAP_ENTRIES)
 @pytest.mark.parametrize("reader", MAP_ENTRIES)
-@given(data=st.data(), allocation_size=allocation_sizes(1 << 18), unmapper=st.sampled_from(UNMAP_ENTRIES), seed=st.integers(0, 2**32))
-def test_bytes_written_through_one_entry_point_are_read_through_another(device, memory_pool, host_visible_types, writer, reader, data, allocation_size, unmapper, seed):
-    """Write the whole allocation through ``writer``'s mapping, unmap with any entry point, map a range through ``reader``: the same bytes at the same offset."""
+@given(
+    data=st.data(),
+    allocation_size=allocation_sizes(1 << 18),
+    unmapper=st.sampled_from(UNMAP_ENTRIES),
+    seed=st.integers(0, 2**32),
+)
+def test_bytes_written_through_one_entry_point_are_read_through_another(
+    device, memory_pool, host_visible_types, writer, reader, data, allocation_size, unmapper, seed
+):
+    """Write the whole allocation through ``writer``'s mapping, unmap with any entry point, map a range through
+    ``reader``: the same bytes at the same offset."""
     for entry in (writer, reader, unmapper):
         require_entry(device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")

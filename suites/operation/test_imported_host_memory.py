@@ -24,7 +24,8 @@ from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 @settings(max_examples=6)
 @given(pages=st.integers(1, 16), seed=st.integers(0, 2**32 - 1))
 def test_imported_memory_is_the_host_allocation(device, transfers, import_host_memory, entry, pages, seed):
-    """Host memory imported and mapped shows the host's bytes; the host pointer reads what the mapping and the device wrote."""
+    """Host memory imported and mapped shows the host's bytes; the host pointer reads what the mapping and the device
+    wrote."""
     require_entry(device, entry)
     mem = import_host_memory(pages * device.physical.min_imported_host_pointer_alignment)
     try:

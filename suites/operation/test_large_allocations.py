@@ -26,7 +26,11 @@ from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 GiB = 1 << 30
 # Allocation sizes: just past 2^32 (a page, then 64 KiB past it), and 5 GiB, as measured on the H100.
-SIZES = [pytest.param(4 * GiB + 4096, id="4GiB+4KiB"), pytest.param(4 * GiB + 65536, id="4GiB+64KiB"), pytest.param(5 * GiB, id="5GiB")]
+SIZES = [
+    pytest.param(4 * GiB + 4096, id="4GiB+4KiB"),
+    pytest.param(4 * GiB + 65536, id="4GiB+64KiB"),
+    pytest.param(5 * GiB, id="5GiB"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +50,9 @@ def large_memory(device):
     def get(mt, size):
         nonlocal lock
         if lock is None:
-            lock = os.open(os.path.join(tempfile.gettempdir(), "vkmap-cts-large-allocations.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+            lock = os.open(
+                os.path.join(tempfile.gettempdir(), "vkmap-cts-large-allocations.lock"), os.O_RDWR | os.O_CREAT, 0o666
+            )
             fcntl.flock(lock, fcntl.LOCK_EX)
         if held.get(mt.index, (None,))[0] != size:
             old = held.pop(mt.index, (None, None))[1]
@@ -54,7 +60,11 @@ def large_memory(device):
                 device.free(old)
             budget = device.physical.heap_budgets()[mt.heap_index]
             if 2 * size > budget:
-                held[mt.index] = (size, f"a {size}-byte allocation on heap {mt.heap_index}, whose budget left is {budget} bytes (half of it at most)")
+                held[mt.index] = (
+                    size,
+                    f"a {size}-byte allocation on heap {mt.heap_index}, whose budget left is {budget} bytes (half of "
+                    "it at most)",
+                )
             else:
                 try:
                     mem = device.allocate(mt, size)
@@ -67,7 +77,9 @@ def large_memory(device):
         found = held[mt.index][1]
         if isinstance(found, str):
             not_supported(found)
-        if found.mapping is not None:  # an example whose check failed mid-way: lent again as it was lent first, unmapped
+        if (
+            found.mapping is not None
+        ):  # an example whose check failed mid-way: lent again as it was lent first, unmapped
             found.unmap()
         return found
 
@@ -79,7 +91,12 @@ def large_memory(device):
         os.close(lock)
 
 
-@covers("GUARANTEE-outside-range-untouched", "GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-map-alignment", "GUARANTEE-ppdata-written")
+@covers(
+    "GUARANTEE-outside-range-untouched",
+    "GUARANTEE-identical-to-vkMapMemory",
+    "GUARANTEE-map-alignment",
+    "GUARANTEE-ppdata-written",
+)
 @pytest.mark.parametrize("entry", MAP_ENTRIES)
 @pytest.mark.parametrize("size", SIZES)
 @settings(max_examples=4)
@@ -87,9 +104,16 @@ def large_memory(device):
 @example(offset=2**32 + 64, length=VK_WHOLE_SIZE, seed=2).via("offset 2^32 + 64, VK_WHOLE_SIZE")
 @example(offset=2**32 - 64, length=128, seed=3).via("a range across 2^32")
 @example(offset=-4096, length=VK_WHOLE_SIZE, seed=4).via("the last page, VK_WHOLE_SIZE")
-@given(offset=st.integers(2**32 - 4096, 2**32 + 65536), length=st.sampled_from([1, 64, 4096, VK_WHOLE_SIZE]), seed=st.integers(0, 2**32))
-def test_maps_past_4_gib_show_their_own_bytes(device, large_memory, host_visible_types, entry, size, offset, length, seed):
-    """On every HOST_VISIBLE type, an allocation above 4 GiB mapped at an offset near or past 2^32 shows the bytes at that offset, not at offset mod 2^32."""
+@given(
+    offset=st.integers(2**32 - 4096, 2**32 + 65536),
+    length=st.sampled_from([1, 64, 4096, VK_WHOLE_SIZE]),
+    seed=st.integers(0, 2**32),
+)
+def test_maps_past_4_gib_show_their_own_bytes(
+    device, large_memory, host_visible_types, entry, size, offset, length, seed
+):
+    """On every HOST_VISIBLE type, an allocation above 4 GiB mapped at an offset near or past 2^32 shows the bytes at
+    that offset, not at offset mod 2^32."""
     require_entry(device, entry)
     offset = offset % size
     if length != VK_WHOLE_SIZE:

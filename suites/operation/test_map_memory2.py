@@ -42,7 +42,8 @@ def _check_round_trip(mem, rng: MapRange, alignment: int, seed: int) -> None:
     "GUARANTEE-contents-preserved",
 )
 def test_whole_allocation_on_every_host_visible_type(device, memory_pool, host_visible_types):
-    """Offset 0, VK_WHOLE_SIZE, on each HOST_VISIBLE type: VK_SUCCESS, aligned pointer, bytes survive unmap and remap."""
+    """Offset 0, VK_WHOLE_SIZE, on each HOST_VISIBLE type: VK_SUCCESS, aligned pointer, bytes survive unmap and
+    remap."""
     for i, mt in enumerate(host_visible_types):
         with memory_pool.lease(mt, 65536) as mem:
             _check_round_trip(mem, MapRange(0, 2**64 - 1), device.limits_alignment, seed=i)

@@ -25,7 +25,9 @@ RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 @pytest.mark.parametrize("entry", MAP2_ENTRIES)
 @settings(max_examples=10)
 @given(pages=st.integers(1, 8), seed=st.integers(0, 2**32), data=st.data())
-def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, host_visible_types, entry, pages, seed, data):
+def test_placed_mapping_is_at_the_address_and_shows_the_memory(
+    placed_device, host_visible_types, entry, pages, seed, data
+):
     """Bytes written through a normal mapping are read through a placed one, and the reverse; the normal mapping after a
     placed one (once the application took its range back) must be backed and show the memory."""
     require_entry(placed_device, entry)
@@ -38,8 +40,12 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, ho
         write_whole(mem, "vkMapMemory2KHR", before)
         with reserved(size, align) as address:
             if placed_map(mem, address, entry) is None:
-                not_supported("the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)")
-            assert_bytes_equal("GUARANTEE-identical-to-vkMapMemory", mem.read(), before, f"{mem}: read through the placed mapping")
+                not_supported(
+                    "the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)"
+                )
+            assert_bytes_equal(
+                "GUARANTEE-identical-to-vkMapMemory", mem.read(), before, f"{mem}: read through the placed mapping"
+            )
             after = pattern(seed + 1, size)
             host = HostBytes(mem)  # flushed before the unmap where the type is not HOST_COHERENT
             host.write(after)
@@ -63,7 +69,8 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(placed_device, ho
 @settings(max_examples=5)
 @given(pages=st.integers(1, 4), seed=st.integers(0, 2**32))
 def test_unmap_reserve_keeps_the_range_reserved_or_declines(placed_device, host_visible_types, entry, pages, seed):
-    """After a placed map, an unmap with VK_MEMORY_UNMAP_RESERVE_BIT_EXT either keeps the range reserved, or fails and leaves the memory mapped."""
+    """After a placed map, an unmap with VK_MEMORY_UNMAP_RESERVE_BIT_EXT either keeps the range reserved, or fails and
+    leaves the memory mapped."""
     require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     align = placed_device.placed.min_placed_memory_map_alignment
@@ -73,7 +80,9 @@ def test_unmap_reserve_keeps_the_range_reserved_or_declines(placed_device, host_
     try:
         with reserved(size, align) as address:
             if placed_map(mem, address) is None:
-                not_supported("the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)")
+                not_supported(
+                    "the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)"
+                )
             reserve_unmap_keeps_its_promise(mem, entry, other, seed)
     finally:
         placed_device.free(mem)

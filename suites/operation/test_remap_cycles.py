@@ -27,10 +27,18 @@ def cycles(draw, device, allocation_size: int):
     return out
 
 
-@covers("GUARANTEE-contents-preserved", "GUARANTEE-identical-to-vkMapMemory", "GUARANTEE-map-alignment", "GUARANTEE-ppdata-written")
+@covers(
+    "GUARANTEE-contents-preserved",
+    "GUARANTEE-identical-to-vkMapMemory",
+    "GUARANTEE-map-alignment",
+    "GUARANTEE-ppdata-written",
+)
 @given(data=st.data(), allocation_size=allocation_sizes(1 << 16), seed=st.integers(0, 2**32))
-def test_remap_cycles_through_mixed_entry_points_keep_the_contents(device, memory_pool, host_visible_types, data, allocation_size, seed):
-    """Map, write and unmap one memory object many times through mixed entry points: each map is aligned and backed, and shows the earlier cycles' bytes."""
+def test_remap_cycles_through_mixed_entry_points_keep_the_contents(
+    device, memory_pool, host_visible_types, data, allocation_size, seed
+):
+    """Map, write and unmap one memory object many times through mixed entry points: each map is aligned and backed, and
+    shows the earlier cycles' bytes."""
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
     steps = data.draw(cycles(device, allocation_size), label="cycles")
     with memory_pool.lease(mt, allocation_size) as mem:

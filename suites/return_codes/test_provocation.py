@@ -27,25 +27,55 @@ BOUND_S = 180
 @covers("GUARANTEE-return-codes-under-pressure", "GUARANTEE-state-after-failure")
 @pytest.mark.parametrize("scenario", ["host-alloc", "rlimit-as", "many-maps", "libfiu"])
 def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device, request, scenario):
-    """Under each kind of resource pressure, in a child process, a map returns an allowed code, and the state after it is sound."""
+    """Under each kind of resource pressure, in a child process, a map returns an allowed code, and the state after it
+    is sound."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     try:
-        proc = subprocess.run([sys.executable, "-m", "vkmap_cts.fixtures.provoke.provocation", scenario], cwd=ROOT, capture_output=True, text=True, env=env, timeout=BOUND_S)
+        proc = subprocess.run(
+            [sys.executable, "-m", "vkmap_cts.fixtures.provoke.provocation", scenario],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=BOUND_S,
+        )
     except subprocess.TimeoutExpired:
-        record = {"pressure": scenario, "targets": [], "results": [], "summary": f"the child did not finish within {BOUND_S} s", "outcome": "Timeout"}
+        record = {
+            "pressure": scenario,
+            "targets": [],
+            "results": [],
+            "summary": f"the child did not finish within {BOUND_S} s",
+            "outcome": "Timeout",
+        }
         request.node.user_properties.append(("provocations", [record]))
-        raise DriverVerdict(f"GUARANTEE-return-codes-under-pressure: {scenario}: the provocation did not end within {BOUND_S} s") from None
+        raise DriverVerdict(
+            f"GUARANTEE-return-codes-under-pressure: {scenario}: the provocation did not end within {BOUND_S} s"
+        ) from None
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
     if proc.returncode < 0:
-        raise DriverVerdict(f"GUARANTEE-return-codes-under-pressure: {scenario}: the child died of signal {-proc.returncode} (the driver crashed)\n{proc.stderr[-3000:]}")
+        raise DriverVerdict(
+            f"GUARANTEE-return-codes-under-pressure: {scenario}: the child died of signal {-proc.returncode} (the "
+            f"driver crashed)\n{proc.stderr[-3000:]}"
+        )
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{scenario}: the provocation's child ended with {proc.returncode} without its record (the suite's own error)\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{scenario}: the provocation's child ended with {proc.returncode} without its record (the suite's own "
+            f"error)\n{proc.stderr[-3000:]}"
+        )
     record = json.loads(lines[-1])
     request.node.user_properties.append(("provocations", [record]))
     assert not record["disallowed"], f"{record['disallowed'][0]} ({scenario}: {len(record['disallowed'])} in all)"
     if record.get("available") is False:
         pytest.skip(f"NotSupported: {record['summary']}")
     after = record["after"]
-    assert after["remapped"], f"GUARANTEE-state-after-failure: {scenario}: after the pressure was lifted, a valid map of the same memory failed (left mapped?)"
-    assert after["contents_intact"], f"GUARANTEE-state-after-failure: {scenario}: the memory's contents (flushed before the pressure) changed across the map under it"
-    assert after["device_ok"], f"GUARANTEE-state-after-failure: {scenario}: vkDeviceWaitIdle failed after the pressure: the device is lost"
+    assert after["remapped"], (
+        f"GUARANTEE-state-after-failure: {scenario}: after the pressure was lifted, a valid map of the same memory "
+        "failed (left mapped?)"
+    )
+    assert after["contents_intact"], (
+        f"GUARANTEE-state-after-failure: {scenario}: the memory's contents (flushed before the pressure) changed "
+        "across the map under it"
+    )
+    assert after["device_ok"], (
+        f"GUARANTEE-state-after-failure: {scenario}: vkDeviceWaitIdle failed after the pressure: the device is lost"
+    )

@@ -54,7 +54,9 @@ def _ctype(type_name, pointer, const=False):
 def test_struct_member_types_match_registry(name):
     ctype = abi.ffi.typeof(name)
     for (fname, field), m in zip(ctype.fields, REG.structs[name].members, strict=True):
-        assert field.type is _ctype(m.type, m.pointer, m.const), f"{name}.{fname}: declared {field.type.cname}, registry {m.fullType}"
+        assert field.type is _ctype(m.type, m.pointer, m.const), (
+            f"{name}.{fname}: declared {field.type.cname}, registry {m.fullType}"
+        )
 
 
 def test_khr_names_alias_core_structures():
@@ -84,8 +86,12 @@ def test_structure_type_values(name):
 
 
 def test_flag_values():
-    assert {f.name: f.value for f in REG.bitmasks["VkMemoryMapFlagBits"].flags} == {"VK_MEMORY_MAP_PLACED_BIT_EXT": abi.VK_MEMORY_MAP_PLACED_BIT_EXT}
-    assert {f.name: f.value for f in REG.bitmasks["VkMemoryUnmapFlagBits"].flags} == {"VK_MEMORY_UNMAP_RESERVE_BIT_EXT": abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT}
+    assert {f.name: f.value for f in REG.bitmasks["VkMemoryMapFlagBits"].flags} == {
+        "VK_MEMORY_MAP_PLACED_BIT_EXT": abi.VK_MEMORY_MAP_PLACED_BIT_EXT
+    }
+    assert {f.name: f.value for f in REG.bitmasks["VkMemoryUnmapFlagBits"].flags} == {
+        "VK_MEMORY_UNMAP_RESERVE_BIT_EXT": abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
+    }
 
 
 def test_result_names_match_registry():
@@ -104,6 +110,9 @@ def test_pfn_signatures_match_registry(entry):
     ctype = abi.ffi.typeof("PFN_" + entry)
     params = REG.commands[entry].params
     assert list(ctype.args) == [
-        _ctype(p.type, p.pointer, p.const) if p.type != "void" or not p.pointer else abi.ffi.typeof("void*" + "*" * (p.fullType.count("*") - 1)) for p in params
+        _ctype(p.type, p.pointer, p.const)
+        if p.type != "void" or not p.pointer
+        else abi.ffi.typeof("void*" + "*" * (p.fullType.count("*") - 1))
+        for p in params
     ]
     assert ctype.result is abi.ffi.typeof(REG.commands[entry].returnType)

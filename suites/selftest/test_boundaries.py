@@ -19,7 +19,8 @@ def _suite(name: str):
     return importlib.import_module(f"vkmap_cts.suites.validation.{name}")
 
 
-# Calls on the synthetic world's device A: memory 0x100 (not mapped), 0x101 (mapped); each takes what its entry point's factory takes.
+# Calls on the synthetic world's device A: memory 0x100 (not mapped), 0x101 (mapped); each takes what its entry point's
+# factory takes.
 def _map2(offset=0, size=abi.VK_WHOLE_SIZE, flags=0, next=(), entry="vkMapMemory2KHR"):
     return MapCall(entry, 0xA0, MapInfo(0x100, offset, size, flags, tuple(next)))
 
@@ -50,7 +51,9 @@ def assert_breaks_alone(row, factory, data, world) -> None:
     """The call ``row`` draws, on memory of SIZE bytes, breaks exactly its rule."""
     call = row.call(factory, SIZE, **row.draw(data, SIZE))
     handles = {getattr(call, "device", None), getattr(getattr(call, "info", call), "memory", None)}
-    assume(not handles & (set(world.devices) | set(world.memories)) - {0xA0, 0x100, 0x101})  # a handle of another synthetic object
+    assume(
+        not handles & (set(world.devices) | set(world.memories)) - {0xA0, 0x100, 0x101}
+    )  # a handle of another synthetic object
     assume(call.device == 0xA0 or call.device not in world.devices)
     found = {v.vuid for v in check(call, world)}
     assert found == {row.rule}, f"{row.id}: the validator names {sorted(found)} for {call}"
@@ -58,7 +61,9 @@ def assert_breaks_alone(row, factory, data, world) -> None:
 
 def test_every_table_has_drawn_rows():
     """Each table listed has drawn rows: a renamed table would leave this self-test checking nothing."""
-    assert {(m, t) for m, t, _ in TABLES} == {(m, t) for m, t, f in TABLES if any(r.draws for r in getattr(_suite(m), t))}
+    assert {(m, t) for m, t, _ in TABLES} == {
+        (m, t) for m, t, f in TABLES if any(r.draws for r in getattr(_suite(m), t))
+    }
 
 
 @pytest.mark.parametrize("row, factory", [pytest.param(r, f, id=f"{f.__name__}:{r.id}") for r, f in DRAWN])
@@ -74,7 +79,9 @@ def test_a_drawn_row_that_draws_a_valid_value_is_caught():
     bad = beyond("VUID-VkMemoryMapInfo-offset-07959", "offset inside the memory", offset=st.integers(0, SIZE - 1))
     world = make_world()
     with pytest.raises(AssertionError, match="offset inside the memory"):
-        settings(database=None, max_examples=20)(given(data=st.data())(lambda data: assert_breaks_alone(bad, _map2, data, world)))()
+        settings(database=None, max_examples=20)(
+            given(data=st.data())(lambda data: assert_breaks_alone(bad, _map2, data, world))
+        )()
 
 
 def test_draws_follow_the_row_order():

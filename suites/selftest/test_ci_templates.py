@@ -13,7 +13,13 @@ def test_template_parses_shards_and_gates_on_the_merged_verdict(name):
     """Each template runs ci/conformance on shards (--shard), merges them with ci/merge, and publishes the summary."""
     text = (ROOT / "ci" / name).read_text()
     doc = yaml.safe_load(text)
-    assert "ci/conformance" in text and "--shard=" in text and "ci/merge" in text and "reports/latest" in text and "summary.md" in text
+    assert (
+        "ci/conformance" in text
+        and "--shard=" in text
+        and "ci/merge" in text
+        and "reports/latest" in text
+        and "summary.md" in text
+    )
     if name == "gitlab-ci.yml":
         assert doc[".vkmap-cts"]["parallel"] >= 2 and "CI_NODE_INDEX" in text and "CI_NODE_TOTAL" in text
     else:
@@ -32,7 +38,17 @@ def test_ci_merge_combines_shards(tmp_path):
         doc = {
             "schemaVersion": 1,
             "run": {"suite": "vkmap-cts", "suiteVersion": "0", "start": "s", "end": "e", "host": "h", "label": "job"},
-            "tests": [{"nodeid": f"t{i}", "outcome": outcome, "duration": 0.1, "covers": [], "violates": [], "vkresults": {}, "details": None}],
+            "tests": [
+                {
+                    "nodeid": f"t{i}",
+                    "outcome": outcome,
+                    "duration": 0.1,
+                    "covers": [],
+                    "violates": [],
+                    "vkresults": {},
+                    "details": None,
+                }
+            ],
         }
         (d / "results.json").write_text(json.dumps(doc))
     merge = [str(ROOT / "ci" / "merge"), "shard-1", "shard-2", "-o", "merged", "--gate"]

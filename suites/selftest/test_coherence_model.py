@@ -31,8 +31,8 @@ def test_bytes_written_read_back_and_a_wrong_one_fails(coherent):
 
 
 def test_invalidate_without_flush_leaves_non_coherent_bytes_undefined():
-    """ "written by the host and then invalidated without first being flushed, its contents are undefined": any bytes pass there,
-    while a flushed atom stays defined."""
+    """ "written by the host and then invalidated without first being flushed, its contents are undefined": any bytes
+    pass there, while a flushed atom stays defined."""
     m = _model(coherent=False)
     expected = bytes(m.bytes)
     m.flush(0, ATOM)
@@ -74,13 +74,22 @@ def test_an_undefined_byte_once_read_must_read_the_same():
 
 @given(data=st.data(), atom_log=st.integers(0, 8), whole=st.booleans())
 def test_atom_ranges_keep_the_mapped_memory_range_rules(data, atom_log, whole):
-    """Every range built keeps VkMappedMemoryRange's rules (offset-00687, size-01390, size-00685, size-00686) and covers the wanted range within the mapping."""
+    """Every range built keeps VkMappedMemoryRange's rules (offset-00687, size-01390, size-00685, size-00686) and covers
+    the wanted range within the mapping."""
     atom = 1 << atom_log
     allocation = data.draw(st.integers(1, 1 << 16), label="allocation")
     lo = data.draw(st.integers(0, (allocation - 1) // atom), label="first atom") * atom
-    hi = data.draw(st.sampled_from([allocation, min(allocation, -(-(lo + 1) // atom) * atom + data.draw(st.integers(0, 8)) * atom)]), label="end")
+    hi = data.draw(
+        st.sampled_from(
+            [allocation, min(allocation, -(-(lo + 1) // atom) * atom + data.draw(st.integers(0, 8)) * atom)]
+        ),
+        label="end",
+    )
     hi = allocation if hi % atom and hi != allocation else hi
-    wanted = [(o, data.draw(st.integers(1, hi - o))) for o in data.draw(st.lists(st.integers(lo, hi - 1), min_size=1, max_size=3), label="offsets")]
+    wanted = [
+        (o, data.draw(st.integers(1, hi - o)))
+        for o in data.draw(st.lists(st.integers(lo, hi - 1), min_size=1, max_size=3), label="offsets")
+    ]
     ranges = atom_ranges(wanted, atom, lo, hi - lo, allocation, whole)
     for (o, s), (want_o, want_s) in zip(resolved(ranges, lo, hi - lo), wanted, strict=True):
         assert o % atom == 0 and lo <= o < hi
@@ -106,9 +115,9 @@ def test_device_writes_are_visible_on_coherent_memory_at_once():
 
 
 def test_device_writes_on_non_coherent_memory_need_an_invalidate():
-    """Without HOST_COHERENT, a device write is undefined to the host until an invalidate of its atoms ("device writes to the
-    memory ranges described by pMemoryRanges ... are made visible to the host"), then defined: an invalidate that moved
-    nothing (the host's old bytes read back) fails; an atom with an unflushed host write stays undefined."""
+    """Without HOST_COHERENT, a device write is undefined to the host until an invalidate of its atoms ("device writes
+    to the memory ranges described by pMemoryRanges ... are made visible to the host"), then defined: an invalidate that
+    moved nothing (the host's old bytes read back) fails; an atom with an unflushed host write stays undefined."""
     m = _model(coherent=False)
     m.flush(0, 4 * ATOM)
     old = bytes(m.bytes)
@@ -124,8 +133,10 @@ def test_device_writes_on_non_coherent_memory_need_an_invalidate():
 
 
 def test_a_flush_after_a_device_write_leaves_that_atom_undefined():
-    """A flush writes the host's view of whole atoms ("each whole aligned set of nonCoherentAtomSize bytes ... will also be made
-    available as if they were written by the host"): a device write not yet invalidated in a flushed atom is lost to it."""
+    """A flush writes the host's view of whole atoms ("each whole aligned set of nonCoherentAtomSize bytes ... will also
+    be made available as if they were written by the host"): a device write not yet invalidated in a flushed atom is
+    lost to it.
+    """
     m = _model(coherent=False)
     m.flush(0, 4 * ATOM)
     m.device_write(0, b"\x5e" * ATOM)

@@ -23,8 +23,22 @@ ROOT = Path(__file__).resolve().parents[2]
 def collected(tmp_path: Path) -> dict:
     """{nodeid: {"covers": [...], "violates": [...], "doc": "..."}} of every conformance test."""
     out = tmp_path / "rules.json"
-    cmd = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "--collect-only", "-q", "-p", "no:xdist"]
-    proc = subprocess.run([*cmd, "suites", "--ignore=suites/selftest", f"--rules-json={out}"], cwd=ROOT, capture_output=True, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--rootdir",
+        str(ROOT),
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:xdist",
+    ]
+    proc = subprocess.run(
+        [*cmd, "suites", "--ignore=suites/selftest", f"--rules-json={out}"], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(out.read_text())
 
@@ -63,7 +77,11 @@ def test_every_rule_and_guarantee_is_covered_and_every_test_says_what_it_checks(
 def test_gate_reports_an_uncovered_side_an_unknown_id_and_a_missing_docstring():
     """Self-test of the gate: an uncovered side, an uncovered guarantee, an unknown VUID, a test without a docstring."""
     tests = {
-        "suites/test_x.py::test_a[vkMapMemory2]": {"covers": ["VUID-A-x-1", "VUID-UNKNOWN"], "violates": [], "doc": "checks a"},
+        "suites/test_x.py::test_a[vkMapMemory2]": {
+            "covers": ["VUID-A-x-1", "VUID-UNKNOWN"],
+            "violates": [],
+            "doc": "checks a",
+        },
         "suites/test_x.py::test_b[1]": {"covers": [], "violates": [], "doc": ""},
     }
     problems = gaps([{"vuid": "VUID-A-x-1", "sides": ["valid", "invalid"]}], {"GUARANTEE-g": ()}, tests)
@@ -82,18 +100,26 @@ def test_a_khr_spelling_in_a_marker_is_refused():
     for marker in (covers, violates):
         with pytest.raises(TypeError, match="core VUID"):
             marker("VUID-VkMemoryMapInfoKHR-offset-07959")
-    assert catalogue.spelled("VUID-VkMemoryMapInfo-offset-07959", "vkMapMemory2KHR") == "VUID-VkMemoryMapInfoKHR-offset-07959"
+    assert (
+        catalogue.spelled("VUID-VkMemoryMapInfo-offset-07959", "vkMapMemory2KHR")
+        == "VUID-VkMemoryMapInfoKHR-offset-07959"
+    )
     assert catalogue.spelled("VUID-VkMemoryMapInfo-offset-07959", "vkMapMemory2") == "VUID-VkMemoryMapInfo-offset-07959"
     assert catalogue.spelled("VUID-vkMapMemory-offset-00679", "vkMapMemory2KHR") == "VUID-vkMapMemory-offset-00679"
 
 
 def test_catalogue_implicit_entries_match_the_registry():
-    """Regenerated from vk.xml, the implicit rules and the KHR aliases are exactly those stored: a registry update that adds one fails here."""
+    """Regenerated from vk.xml, the implicit rules and the KHR aliases are exactly those stored: a registry update that
+    adds one fails here."""
     import vulkan_object
 
     reg, stored = vulkan_object.get_vulkan_object(), catalogue.load()
-    assert catalogue.generate_implicit(reg) == stored["implicit"], "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
-    assert catalogue.generate_aliases(reg) == stored["aliases"], "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
+    assert catalogue.generate_implicit(reg) == stored["implicit"], (
+        "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
+    )
+    assert catalogue.generate_aliases(reg) == stored["aliases"], (
+        "run: python -m vkmap_cts.fixtures.rules.catalogue --write"
+    )
 
 
 def test_catalogue_stores_each_rule_once_and_lists_its_khr_spelling():
@@ -111,8 +137,13 @@ def test_catalogue_stores_each_rule_once_and_lists_its_khr_spelling():
             assert core["alias"] is None
             continue
         copy = next(listed)
-        assert core["alias"] == copy["vuid"] == rule["vuid"].replace(rule["scope"], khr["name"], 1) and copy["alias"] == core["vuid"]
-        assert khr["extension"] in copy["depends"] and set(copy["depends"]) - {khr["extension"]} == set(rule["depends"]) - {khr["extension"]}
+        assert (
+            core["alias"] == copy["vuid"] == rule["vuid"].replace(rule["scope"], khr["name"], 1)
+            and copy["alias"] == core["vuid"]
+        )
+        assert khr["extension"] in copy["depends"] and set(copy["depends"]) - {khr["extension"]} == set(
+            rule["depends"]
+        ) - {khr["extension"]}
         same = ("kind", "text", "sides", "sentence", "note")
         assert [copy.get(k) for k in same] == [core.get(k) for k in same]
     assert next(listed, None) is None
@@ -124,13 +155,20 @@ def test_catalogue_entries_are_well_formed():
     for e in catalogue.entries():
         assert e["vuid"].startswith(("VUID-", "UNASSIGNED-")) and e["vuid"] not in seen, e
         seen.add(e["vuid"])
-        assert e["kind"] in ("implicit", "explicit") and e["text"] and set(e["sides"]) <= {"valid", "invalid"} and e["sides"]
+        assert (
+            e["kind"] in ("implicit", "explicit")
+            and e["text"]
+            and set(e["sides"]) <= {"valid", "invalid"}
+            and e["sides"]
+        )
         assert e["alias"] is None or e["alias"] in {x["vuid"] for x in catalogue.entries()}
         if e["sides"] == ["valid"]:
             assert e.get("note"), f"{e['vuid']}: a rule with no invalid side says why"
 
 
-@pytest.mark.parametrize("vuid", ["VUID-vkMapMemory2-ppData-parameter", "VUID-VkMemoryMapInfo-offset-07959", "VUID-vkMapMemory-size-00681"])
+@pytest.mark.parametrize(
+    "vuid", ["VUID-vkMapMemory2-ppData-parameter", "VUID-VkMemoryMapInfo-offset-07959", "VUID-vkMapMemory-size-00681"]
+)
 def test_grep_finds_catalogue_check_and_tests(vuid):
     """A rule's core VUID appears in the catalogue, in the validator's check, and in a conformance test."""
     assert vuid in (ROOT / "fixtures" / "rules" / "vuids.json").read_text()

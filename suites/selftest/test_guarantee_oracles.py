@@ -29,13 +29,19 @@ def test_atom_range_covers_the_range_and_satisfies_the_rounding_rules(atom_log, 
     offset = data.draw(st.integers(0, allocation - 1), label="offset")
     size = data.draw(st.integers(1, allocation - offset), label="size")
     lo, hi = atom_range(offset, size, atom, allocation)
-    assert lo <= offset and offset + size <= hi <= allocation, "the rounded range must cover the range, inside the allocation"
+    assert lo <= offset and offset + size <= hi <= allocation, (
+        "the rounded range must cover the range, inside the allocation"
+    )
     assert lo % atom == 0, "offset-00687: a multiple of nonCoherentAtomSize"
     assert (hi - lo) % atom == 0 or hi == allocation, "size-01390: a multiple of nonCoherentAtomSize, or to the end"
-    assert lo > offset - atom and (hi < offset + size + atom or hi == allocation), "rounded out by less than one atom at each end"
+    assert lo > offset - atom and (hi < offset + size + atom or hi == allocation), (
+        "rounded out by less than one atom at each end"
+    )
 
 
-def test_flush_of_a_range_that_rounds_outside_the_mapping_is_refused(device, memory_pool, transfers, host_visible_types):
+def test_flush_of_a_range_that_rounds_outside_the_mapping_is_refused(
+    device, memory_pool, transfers, host_visible_types
+):
     """A flush or invalidate whose atom-rounded range leaves the mapping would be invalid usage of the
     suite's own: it must stop as a SuiteBug before reaching the driver."""
     from vkmap_cts.fixtures.vk.errors import SuiteBug
@@ -47,16 +53,21 @@ def test_flush_of_a_range_that_rounds_outside_the_mapping_is_refused(device, mem
             transfers.flush(mem, atom, 2 * atom)  # whole atoms inside the mapping: fine
             transfers.invalidate(mem, atom + 1, 1)
             for offset, size in ((atom - 1, 2), (2 * atom, atom + 1)):
-                with pytest.raises(SuiteBug, match="VUID-VkMappedMemoryRange-size-00685: the range is not inside the mapped"):
+                with pytest.raises(
+                    SuiteBug, match="VUID-VkMappedMemoryRange-size-00685: the range is not inside the mapped"
+                ):
                     transfers.flush(mem, offset, size)
         finally:
             mem.unmap2()
-        with pytest.raises(SuiteBug, match="VUID-VkMappedMemoryRange-memory-00684: memory is not currently host mapped"):
+        with pytest.raises(
+            SuiteBug, match="VUID-VkMappedMemoryRange-memory-00684: memory is not currently host mapped"
+        ):
             transfers.invalidate(mem, 0, atom)
 
 
 def test_every_rule_is_named_from_its_failure_message():
-    """A failure message that starts with any rule's ID (a guarantee, a VUID) gets that rule and its sentence in the reports."""
+    """A failure message that starts with any rule's ID (a guarantee, a VUID) gets that rule and its sentence in the
+    reports."""
     from vkmap_cts.fixtures.rules.catalogue import entries, failed_rule
     from vkmap_cts.fixtures.rules.guarantees import GUARANTEES
 

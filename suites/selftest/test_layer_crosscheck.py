@@ -30,10 +30,18 @@ def test_agreement_through_the_aliases_passes(monkeypatch):
     assert entry["agree"] and entry["layer"] == ["VUID-VkMemoryMapInfo-offset-07959"]
 
 
-@pytest.mark.parametrize("validator, theirs", [({"VUID-VkMemoryMapInfo-offset-07959"}, set()), ({"VUID-VkMemoryMapInfo-offset-07959"}, {"VUID-VkMemoryMapInfo-size-07960"})])
+@pytest.mark.parametrize(
+    "validator, theirs",
+    [
+        ({"VUID-VkMemoryMapInfo-offset-07959"}, set()),
+        ({"VUID-VkMemoryMapInfo-offset-07959"}, {"VUID-VkMemoryMapInfo-size-07960"}),
+    ],
+)
 def test_an_unexplained_difference_fails(monkeypatch, validator, theirs):
     """A rule one side names and the other does not, unexplained: the check fails, naming it first."""
-    with pytest.raises(AssertionError, match=r"^VUID-VkMemoryMapInfo-(offset-07959|size-07960): VK_LAYER_KHRONOS_validation reports"):
+    with pytest.raises(
+        AssertionError, match=r"^VUID-VkMemoryMapInfo-(offset-07959|size-07960): VK_LAYER_KHRONOS_validation reports"
+    ):
         _compare(monkeypatch, validator, theirs)
     assert not layer.LOG[-1]["agree"]
 
@@ -44,7 +52,12 @@ def test_an_explained_difference_passes_only_where_its_condition_holds(monkeypat
     entry = _compare(monkeypatch, {"VUID-VkMemoryMapInfo-size-07961"}, set(), wraps)
     assert entry["agree"] and entry["explained"][0]["vuid"] == "VUID-VkMemoryMapInfo-size-07961"
     with pytest.raises(AssertionError):
-        _compare(monkeypatch, {"VUID-VkMemoryMapInfo-size-07961"}, set(), MapCall("vkMapMemory2", 0xA0, MapInfo(0x100, offset=2, size=8)))
+        _compare(
+            monkeypatch,
+            {"VUID-VkMemoryMapInfo-size-07961"},
+            set(),
+            MapCall("vkMapMemory2", 0xA0, MapInfo(0x100, offset=2, size=8)),
+        )
 
 
 def test_every_known_difference_says_why_and_quotes_its_sentence():

@@ -67,13 +67,20 @@ def imports(path: Path, text: str | None = None) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([node.module] if node.module else []))
-            out |= {f"{base}.{a.name}" if base == "vkmap_cts" or is_module(f"{base}.{a.name}") else base for a in node.names}
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1]
+                    + ([node.module] if node.module else [])
+                )
+            out |= {
+                f"{base}.{a.name}" if base == "vkmap_cts" or is_module(f"{base}.{a.name}") else base for a in node.names
+            }
     return {m for m in out if m.startswith("vkmap_cts.")}
 
 
 # The two package roots (fixtures/__init__.py, reports/__init__.py) hold no code of a layer.
-SOURCES = sorted(p for top in ("fixtures", "reports") for p in (ROOT / top).rglob("*.py") if p != ROOT / top / "__init__.py")
+SOURCES = sorted(
+    p for top in ("fixtures", "reports") for p in (ROOT / top).rglob("*.py") if p != ROOT / top / "__init__.py"
+)
 
 
 def upward(path: Path, text: str | None = None) -> list[str]:
@@ -99,13 +106,18 @@ def test_imports_go_down_the_layers(path):
 
 
 def test_an_upward_import_is_caught():
-    """Self-test of the check: a rules module that imports the plugins, or a judge that imports a peer unit, is reported."""
+    """Self-test of the check: a rules module that imports the plugins, or a judge that imports a peer unit, is
+    reported."""
     rules = ROOT / "fixtures" / "rules" / "catalogue.py"
     text = "from vkmap_cts.fixtures.plugins import options\nfrom vkmap_cts.fixtures.rules import validity\n"
-    assert upward(rules, text) == ["fixtures.rules imports vkmap_cts.fixtures.plugins.options (fixtures.plugins, layer 5 >= 1)"]
+    assert upward(rules, text) == [
+        "fixtures.rules imports vkmap_cts.fixtures.plugins.options (fixtures.plugins, layer 5 >= 1)"
+    ]
     judge = ROOT / "fixtures" / "judge" / "oracles.py"
     text = "def f():\n    from ..provoke import provocation\n"
-    assert upward(judge, text) == ["fixtures.judge imports vkmap_cts.fixtures.provoke.provocation (fixtures.provoke, layer 3 >= 3)"]
+    assert upward(judge, text) == [
+        "fixtures.judge imports vkmap_cts.fixtures.provoke.provocation (fixtures.provoke, layer 3 >= 3)"
+    ]
 
 
 REPORTS = [p for p in SOURCES if unit_of(module_of(p)) == "reports"]
@@ -113,7 +125,12 @@ REPORTS = [p for p in SOURCES if unit_of(module_of(p)) == "reports"]
 
 def test_reports_import_nothing_from_the_plugins():
     """reports/ reads and writes result files; the pytest plugins that produce them use it, never the other way."""
-    assert [f"{p.relative_to(ROOT)} imports {m}" for p in REPORTS for m in sorted(imports(p)) if unit_of(m) == "fixtures.plugins"] == []
+    assert [
+        f"{p.relative_to(ROOT)} imports {m}"
+        for p in REPORTS
+        for m in sorted(imports(p))
+        if unit_of(m) == "fixtures.plugins"
+    ] == []
 
 
 # -- no circles: no two modules import each other, directly or round a circle ----------------------
@@ -165,7 +182,9 @@ def test_a_circle_is_caught():
     """Self-test of the check: a reproducers plugin that imports isolation inside a function closes a circle."""
     path = ROOT / "fixtures" / "plugins" / "reproducers.py"
     text = path.read_text() + "\n\ndef _in_a_child(item):\n    from vkmap_cts.fixtures.plugins import isolation\n"
-    assert circles(import_graph({path: text})) == [["vkmap_cts.fixtures.plugins.isolation", "vkmap_cts.fixtures.plugins.reproducers"]]
+    assert circles(import_graph({path: text})) == [
+        ["vkmap_cts.fixtures.plugins.isolation", "vkmap_cts.fixtures.plugins.reproducers"]
+    ]
 
 
 # -- the plugins: one concern a module, each listed once, each short -------------------------------
@@ -190,7 +209,8 @@ def test_every_plugin_module_is_listed_once():
 
 @pytest.mark.parametrize("path", PLUGIN_FILES, ids=[p.name for p in PLUGIN_FILES])
 def test_a_plugin_module_reads_in_one_sitting(path):
-    """Each module of fixtures/plugins/ stays under MAX_LINES lines: a module that grows past it holds more than one concern."""
+    """Each module of fixtures/plugins/ stays under MAX_LINES lines: a module that grows past it holds more than one
+    concern."""
     assert len(path.read_text().splitlines()) < MAX_LINES
 
 
@@ -206,7 +226,9 @@ def unexplained_local_imports(path: Path, text: str | None = None) -> list[str]:
     above it, does not say that the module is optional or heavy."""
     text = path.read_text() if text is None else text
     lines = text.splitlines()
-    comments = {t.start[0]: t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT}
+    comments = {
+        t.start[0]: t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT
+    }
     bad = []
     for fn in ast.walk(ast.parse(text)):
         if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -233,13 +255,16 @@ def test_an_unexplained_local_import_is_caught():
     path = ROOT / "reports" / "model.py"
     assert unexplained_local_imports(path, "def f():\n    import json\n") == ["reports/model.py:2: import json"]
     assert unexplained_local_imports(path, "def f():\n    import json  # heavy: a big module\n") == []
-    assert unexplained_local_imports(path, "def f():\n    # optional: not every install has it\n    import yaml\n") == []
+    assert (
+        unexplained_local_imports(path, "def f():\n    # optional: not every install has it\n    import yaml\n") == []
+    )
     vk = ROOT / "fixtures" / "vk" / "state.py"
-    assert unexplained_local_imports(vk, "class C:\n    def f(self):\n        from vkmap_cts.fixtures.vk import abi\n") == [
-        "fixtures/vk/state.py:3: from vkmap_cts.fixtures.vk import abi"
-    ]
+    assert unexplained_local_imports(
+        vk, "class C:\n    def f(self):\n        from vkmap_cts.fixtures.vk import abi\n"
+    ) == ["fixtures/vk/state.py:3: from vkmap_cts.fixtures.vk import abi"]
 
 
 def test_every_layer_of_fixtures_is_checked_for_local_imports():
-    """The check on imports inside functions covers every unit of fixtures/ (each layer, not only the plugins) and reports/."""
+    """The check on imports inside functions covers every unit of fixtures/ (each layer, not only the plugins) and
+    reports/."""
     assert {unit_of(module_of(p)) for p in EXPLAINED} == set(LEVEL)

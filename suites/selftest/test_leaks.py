@@ -43,7 +43,9 @@ def test_leaking_tests_fail(pytester, monkeypatch):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--report-dir", str(pytester.path / "out"))
     result.assert_outcomes(passed=4, errors=2)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaks_an_allocation*", "*still allocated*"])
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaves_memory_mapped*", "*left mapped by vkMapMemory2KHR*"])
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_leaves_memory_mapped*", "*left mapped by vkMapMemory2KHR*"]
+    )
 
 
 def test_lease_left_mapped_is_a_leak(memory_pool, host_visible_types):

@@ -7,7 +7,13 @@ import pytest
 
 from vkmap_cts.fixtures.access.driver import SENTINEL
 from vkmap_cts.fixtures.judge.oracles import assert_success
-from vkmap_cts.fixtures.judge.properties import device_and_host_agree, mapped_alignment, same_bytes_through_every_entry_point, write_whole, writes_stay_inside_the_range
+from vkmap_cts.fixtures.judge.properties import (
+    device_and_host_agree,
+    mapped_alignment,
+    same_bytes_through_every_entry_point,
+    write_whole,
+    writes_stay_inside_the_range,
+)
 from vkmap_cts.fixtures.judge.strategies import MapRange
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.abi import ffi
@@ -78,7 +84,10 @@ class LosesBytesAtUnmap:
         result = self.real_map(device, info, pp)
         if result == 0:
             size = _mapped_size(info)
-            self.saved[int(ffi.cast("uintptr_t", info.memory))] = (_ptr(pp), bytes(ffi.buffer(ffi.cast("uint8_t*", pp[0]), size)))
+            self.saved[int(ffi.cast("uintptr_t", info.memory))] = (
+                _ptr(pp),
+                bytes(ffi.buffer(ffi.cast("uint8_t*", pp[0]), size)),
+            )
         return result
 
     def unmap(self, device, info):
@@ -152,7 +161,9 @@ def test_offset_bugs_fail_the_same_bytes_check(device, mutate, mem, bug, shift):
     real = device.driver.pfn["vkMapMemory2"]
     mutate(vkMapMemory2=_shifting(real, shift))
     mapped_alignment(mem, "vkMapMemory2", [MapRange(64, 64)], device.limits_alignment)  # passes: aligned either way
-    _check_fails(same_bytes_through_every_entry_point, mem, "vkMapMemory2KHR", "vkMapMemory2", "vkUnmapMemory2KHR", 64, 64, 1)
+    _check_fails(
+        same_bytes_through_every_entry_point, mem, "vkMapMemory2KHR", "vkMapMemory2", "vkUnmapMemory2KHR", 64, 64, 1
+    )
 
 
 def _corrupting_whole_size(real):
@@ -170,11 +181,15 @@ def _corrupting_whole_size(real):
 
 def test_bug_only_for_whole_size_is_caught(device, mutate, mem):
     mutate(vkMapMemory2KHR=_corrupting_whole_size(device.driver.pfn["vkMapMemory2KHR"]))
-    same_bytes_through_every_entry_point(mem, "vkMapMemory", "vkMapMemory2KHR", "vkUnmapMemory", 0, 64, 2)  # explicit size: fine
+    same_bytes_through_every_entry_point(
+        mem, "vkMapMemory", "vkMapMemory2KHR", "vkUnmapMemory", 0, 64, 2
+    )  # explicit size: fine
     _check_fails(same_bytes_through_every_entry_point, mem, "vkMapMemory", "vkMapMemory2KHR", "vkUnmapMemory", 0, W, 3)
 
 
-@pytest.mark.parametrize("entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")])
+@pytest.mark.parametrize(
+    "entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")]
+)
 def test_private_copy_fails_the_contents_checks(device, mutate, mem, entry, unmap_entry):
     bad = PrivateCopy(device.driver.pfn[entry], device.driver.pfn[unmap_entry])
     mutate(**{entry: bad.map, unmap_entry: bad.unmap})
@@ -209,15 +224,20 @@ def test_unwritten_ppdata_fails_the_success_check(device, mutate, mem):
 
 def test_the_real_driver_passes_the_same_checks(device, mem):
     """Control: without a mutant, every check above passes on the same inputs."""
-    mapped_alignment(mem, "vkMapMemory2KHR", [MapRange(0, W), MapRange(100, 10), MapRange(64, 64)], device.limits_alignment)
+    mapped_alignment(
+        mem, "vkMapMemory2KHR", [MapRange(0, W), MapRange(100, 10), MapRange(64, 64)], device.limits_alignment
+    )
     same_bytes_through_every_entry_point(mem, "vkMapMemory2KHR", "vkMapMemory2", "vkUnmapMemory2KHR", 64, 64, 1)
     same_bytes_through_every_entry_point(mem, "vkMapMemory", "vkMapMemory2KHR", "vkUnmapMemory", 0, 64, 3)
     writes_stay_inside_the_range(mem, "vkMapMemory2KHR", 128, 256, 5)
 
 
-@pytest.mark.parametrize("entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")])
+@pytest.mark.parametrize(
+    "entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")]
+)
 def test_bytes_lost_at_unmap_fail_the_stateful_models_check(device, mutate, mem, entry, unmap_entry):
-    """The model's read step (vkmap_cts.fixtures.judge.model) sees the loss: map, learn, write, unmap, map again, read."""
+    """The model's read step (vkmap_cts.fixtures.judge.model) sees the loss: map, learn, write, unmap, map again,
+    read."""
     from vkmap_cts.fixtures.judge.coherence import ReferenceMemory
     from vkmap_cts.fixtures.judge.model import ModelMemory
 
@@ -258,8 +278,20 @@ def _legacy_shifting(real, shift):
 def test_offset_bug_only_in_vkMapMemory_is_caught(device, mutate, mem, bug, shift):
     """The 2 forms are right; only vkMapMemory is wrong, so the comparison reads through vkMapMemory."""
     mutate(vkMapMemory=_legacy_shifting(device.driver.pfn["vkMapMemory"], shift))
-    same_bytes_through_every_entry_point(mem, "vkMapMemory2KHR", "vkMapMemory2KHR", "vkUnmapMemory2KHR", 128, 64, 11)  # control
-    _check_fails_with("read via vkMapMemory at offset 128", same_bytes_through_every_entry_point, mem, "vkMapMemory2KHR", "vkMapMemory", "vkUnmapMemory2KHR", 128, 64, 12)
+    same_bytes_through_every_entry_point(
+        mem, "vkMapMemory2KHR", "vkMapMemory2KHR", "vkUnmapMemory2KHR", 128, 64, 11
+    )  # control
+    _check_fails_with(
+        "read via vkMapMemory at offset 128",
+        same_bytes_through_every_entry_point,
+        mem,
+        "vkMapMemory2KHR",
+        "vkMapMemory",
+        "vkUnmapMemory2KHR",
+        128,
+        64,
+        12,
+    )
 
 
 class SharedStaging:
@@ -323,7 +355,9 @@ class SharedStaging:
         return out
 
 
-def test_state_shared_between_memory_objects_fails_only_the_concurrency_check(device, mutate, memory_pool, host_visible_types):
+def test_state_shared_between_memory_objects_fails_only_the_concurrency_check(
+    device, mutate, memory_pool, host_visible_types
+):
     """A bug that shows only under concurrency: one thread passes, four threads on four objects fail."""
     import contextlib
 
@@ -337,7 +371,9 @@ def test_state_shared_between_memory_objects_fails_only_the_concurrency_check(de
         threads_see_only_their_own_bytes(mems[:1], entries, 1, 8)  # one thread: the copies hide the bug
         for m in mems:  # one object after another: hidden too
             same_bytes_through_every_entry_point(m, "vkMapMemory2KHR", "vkMapMemory", "vkUnmapMemory2", 64, W, 13)
-        _check_fails_with(r"thread \d+, round \d+.*bytes differ", threads_see_only_their_own_bytes, mems, entries, 2, 20)
+        _check_fails_with(
+            r"thread \d+, round \d+.*bytes differ", threads_see_only_their_own_bytes, mems, entries, 2, 20
+        )
 
 
 class NonCoherentEmulation:
@@ -380,7 +416,9 @@ class NonCoherentEmulation:
         allocation = OBJECTS.memories[handle].size
         if size == W:  # "to the end of the current mapping of the allocation"
             _, _, mapped_offset, mapped_size = self.copies[handle]
-            assert mapped_offset <= offset < mapped_offset + mapped_size, f"{name}: VK_WHOLE_SIZE at {offset}, outside the mapping (VUID-VkMappedMemoryRange-size-00686)"
+            assert mapped_offset <= offset < mapped_offset + mapped_size, (
+                f"{name}: VK_WHOLE_SIZE at {offset}, outside the mapping (VUID-VkMappedMemoryRange-size-00686)"
+            )
             size = mapped_offset + mapped_size - offset
             self.ranges.append((name, offset, W))
         else:
@@ -391,13 +429,18 @@ class NonCoherentEmulation:
             ptr, copy, mapped_offset, _ = self.copies[handle]
             ffi.memmove(copy + (offset - mapped_offset), b"\x5a" * size, size)
             return
-        assert offset % self.atom == 0, f"{name}: offset {offset} is not a multiple of nonCoherentAtomSize (VUID-VkMappedMemoryRange-offset-00687)"
+        assert offset % self.atom == 0, (
+            f"{name}: offset {offset} is not a multiple of nonCoherentAtomSize (VUID-VkMappedMemoryRange-offset-00687)"
+        )
         assert r.size == W or size % self.atom == 0 or offset + size == allocation, (
-            f"{name}: size {size} is neither a multiple of nonCoherentAtomSize nor to the end (VUID-VkMappedMemoryRange-size-01390)"
+            f"{name}: size {size} is neither a multiple of nonCoherentAtomSize nor to the end "
+            "(VUID-VkMappedMemoryRange-size-01390)"
         )
         ptr, copy, mapped_offset, mapped_size = self.copies[handle]
         inside = mapped_offset <= offset and offset + size <= mapped_offset + mapped_size
-        assert inside, f"{name}: [{offset}, +{size}) is not inside the mapped range (VUID-VkMappedMemoryRange-size-00685)"
+        assert inside, (
+            f"{name}: [{offset}, +{size}) is not inside the mapped range (VUID-VkMappedMemoryRange-size-00685)"
+        )
         memory = ffi.cast("uint8_t*", ptr + offset - mapped_offset)
         host = ffi.cast("uint8_t*", copy) + (offset - mapped_offset)
         ffi.memmove(memory, host, size) if to_memory else ffi.memmove(host, memory, size)
@@ -420,7 +463,9 @@ class NonCoherentEmulation:
         return Lib()
 
 
-def test_non_coherent_memory_is_judged_through_flush_and_invalidate(device, mutate, memory_pool, transfers, host_visible_types, monkeypatch):
+def test_non_coherent_memory_is_judged_through_flush_and_invalidate(
+    device, mutate, memory_pool, transfers, host_visible_types, monkeypatch
+):
     """The path for memory types without HOST_COHERENT (neither lavapipe nor the NVIDIA reference has
     one), run against an emulation: with flushes and invalidates over atom-rounded ranges inside the
     mapping the check passes; a check that skipped them (treating the memory as coherent) fails."""
@@ -431,8 +476,22 @@ def test_non_coherent_memory_is_judged_through_flush_and_invalidate(device, muta
     with memory_pool.lease(host_visible_types[0], SIZE) as mem, memory_pool.lease(host_visible_types[0], 4096) as other:
         try:
             device_and_host_agree(mem, other, transfers, "vkMapMemory2KHR", 4096, 4096, 9, coherent=False)
-            assert {name for name, _, _ in emulation.ranges} == {"vkFlushMappedMemoryRanges", "vkInvalidateMappedMemoryRanges"}
-            _check_fails_with("host writes, as the device copied them", device_and_host_agree, mem, other, transfers, "vkMapMemory2KHR", 4096, 4096, 10, True)
+            assert {name for name, _, _ in emulation.ranges} == {
+                "vkFlushMappedMemoryRanges",
+                "vkInvalidateMappedMemoryRanges",
+            }
+            _check_fails_with(
+                "host writes, as the device copied them",
+                device_and_host_agree,
+                mem,
+                other,
+                transfers,
+                "vkMapMemory2KHR",
+                4096,
+                4096,
+                10,
+                True,
+            )
         finally:
             transfers.release_buffers()
 
@@ -459,7 +518,9 @@ class PlacedEmulation:
     def _fixed(self, address: int, size: int, prot: int) -> None:
         import mmap
 
-        p = self.libc.mmap(address, size, prot, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10 | 0x4000, -1, 0)  # MAP_FIXED | MAP_NORESERVE
+        p = self.libc.mmap(
+            address, size, prot, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10 | 0x4000, -1, 0
+        )  # MAP_FIXED | MAP_NORESERVE
         assert p == address, "the double could not lay a mapping over the reservation"
 
     def map2(self, entry):
@@ -557,8 +618,11 @@ def _reserve_unmap(device, host_visible_types, entry, seed=5):
 
 @pytest.mark.parametrize("decline, outcome", [(None, "reserved"), ("correctly", "declined")])
 @pytest.mark.parametrize("entry", ["vkUnmapMemory2KHR", "vkUnmapMemory2"])
-def test_a_reserving_unmap_that_keeps_or_declines_as_the_spec_allows_passes(device, emulated_placed, host_visible_types, entry, decline, outcome):
-    """A driver that keeps the range reserved, or declines and leaves the memory mapped with its bytes, passes the RESERVE check."""
+def test_a_reserving_unmap_that_keeps_or_declines_as_the_spec_allows_passes(
+    device, emulated_placed, host_visible_types, entry, decline, outcome
+):
+    """A driver that keeps the range reserved, or declines and leaves the memory mapped with its bytes, passes the
+    RESERVE check."""
     from vkmap_cts.fixtures.rules.coverage import require_entry
 
     require_entry(device, entry)
@@ -566,19 +630,29 @@ def test_a_reserving_unmap_that_keeps_or_declines_as_the_spec_allows_passes(devi
     assert _reserve_unmap(device, host_visible_types, entry) == outcome
 
 
-@pytest.mark.parametrize("decline, match", [("but unmaps", "no longer mapped"), ("other code", "returned VK_ERROR_UNKNOWN")])
-def test_a_reserving_unmap_that_declines_and_unmaps_or_returns_another_code_fails(device, emulated_placed, host_visible_types, decline, match):
-    """A driver that says it declined yet unmapped, or that fails with a code the spec does not give, fails the RESERVE check."""
+@pytest.mark.parametrize(
+    "decline, match", [("but unmaps", "no longer mapped"), ("other code", "returned VK_ERROR_UNKNOWN")]
+)
+def test_a_reserving_unmap_that_declines_and_unmaps_or_returns_another_code_fails(
+    device, emulated_placed, host_visible_types, decline, match
+):
+    """A driver that says it declined yet unmapped, or that fails with a code the spec does not give, fails the RESERVE
+    check."""
     from vkmap_cts.fixtures.rules.return_codes import under_pressure
 
     emulated_placed(decline)
-    with under_pressure("a test double whose unmap returns a code the check must reject"), pytest.raises(AssertionError, match=f"^GUARANTEE-unmap-reserve: .*{match}"):
+    with (
+        under_pressure("a test double whose unmap returns a code the check must reject"),
+        pytest.raises(AssertionError, match=f"^GUARANTEE-unmap-reserve: .*{match}"),
+    ):
         _reserve_unmap(device, host_visible_types, "vkUnmapMemory2KHR")
 
 
 @pytest.mark.parametrize("entry", ["vkMapMemory2KHR", "vkMapMemory2"])
 @pytest.mark.parametrize("reserve", [False, True], ids=["exact_size", "unmap_reserve"])
-def test_cts_placed_cases_pass_a_driver_that_replaces_the_pages_and_fail_one_that_writes_into_them(device, emulated_placed, host_visible_types, entry, reserve):
+def test_cts_placed_cases_pass_a_driver_that_replaces_the_pages_and_fail_one_that_writes_into_them(
+    device, emulated_placed, host_visible_types, entry, reserve
+):
     """CTS's exact_size and unmap_reserve checks: an emulated placed map that lays its own pages over the guarded
     memfd view passes; one that copies into the view's pages (the file's pages behind the range are written) fails."""
     from vkmap_cts.fixtures.judge.properties import placed_between_guards
@@ -601,15 +675,28 @@ def test_cts_placed_cases_pass_a_driver_that_replaces_the_pages_and_fail_one_tha
             device.free(other)
 
 
-OPERATIONS_WITH_RANGES = ["flush", "subflush", "subflush_separate", "subflush_overlapping", "invalidate", "subinvalidate", "subinvalidate_separate", "subinvalidate_overlapping"]
+OPERATIONS_WITH_RANGES = [
+    "flush",
+    "subflush",
+    "subflush_separate",
+    "subflush_overlapping",
+    "invalidate",
+    "subinvalidate",
+    "subinvalidate_separate",
+    "subinvalidate_overlapping",
+]
 
 
 @pytest.mark.parametrize("operation", ["simple", "remap", *OPERATIONS_WITH_RANGES])
-@pytest.mark.parametrize("offset, size, whole", [(0, SIZE, True), (17, 4085, True), (1025, 4085, False), (129, 31, False)])
-def test_cts_operations_on_emulated_non_coherent_memory(device, mutate, transfers, host_visible_types, monkeypatch, operation, offset, size, whole):
-    """CTS's mapping operations on memory that behaves as non-coherent (an emulation, as neither reference driver has such a
-    type): judged by the model of defined bytes and flushed atoms, a correct driver passes every operation; one whose
-    invalidate garbles the bytes fails every invalidating operation."""
+@pytest.mark.parametrize(
+    "offset, size, whole", [(0, SIZE, True), (17, 4085, True), (1025, 4085, False), (129, 31, False)]
+)
+def test_cts_operations_on_emulated_non_coherent_memory(
+    device, mutate, transfers, host_visible_types, monkeypatch, operation, offset, size, whole
+):
+    """CTS's mapping operations on memory that behaves as non-coherent (an emulation, as neither reference driver has
+    such a type): judged by the model of defined bytes and flushed atoms, a correct driver passes every operation; one
+    whose invalidate garbles the bytes fails every invalidating operation."""
     from vkmap_cts.fixtures.judge.properties import mapping_operation
 
     atom = device.physical.non_coherent_atom_size
@@ -620,7 +707,19 @@ def test_cts_operations_on_emulated_non_coherent_memory(device, mutate, transfer
         mem = device.allocate(host_visible_types[0], SIZE)
         try:
             write_whole(mem, "vkMapMemory", bytes(SIZE))  # not what an earlier test left at the same place
-            check = (mapping_operation, mem, transfers, "vkMapMemory2KHR", operation, offset, size, 5, whole, "emulated", False)
+            check = (
+                mapping_operation,
+                mem,
+                transfers,
+                "vkMapMemory2KHR",
+                operation,
+                offset,
+                size,
+                5,
+                whole,
+                "emulated",
+                False,
+            )
             if bug is not None and operation.startswith(("invalidate", "subinvalidate")):
                 _check_fails_with("GUARANTEE-host-view-model: .* defined bytes differ", *check)
             else:
@@ -632,12 +731,16 @@ def test_cts_operations_on_emulated_non_coherent_memory(device, mutate, transfer
 
 
 @pytest.mark.parametrize("operation", OPERATIONS_WITH_RANGES)
-def test_cts_operations_see_a_flush_that_is_ignored(device, mutate, transfers, host_visible_types, monkeypatch, operation):
+def test_cts_operations_see_a_flush_that_is_ignored(
+    device, mutate, transfers, host_visible_types, monkeypatch, operation
+):
     """On emulated non-coherent memory whose flushes move nothing to the memory, every operation that flushes and then
     reads what reached the memory (after a remap or an invalidate of flushed atoms) fails; the model judges the rest."""
     from vkmap_cts.fixtures.judge.properties import mapping_operation
 
-    emulation = NonCoherentEmulation(dict(device.driver.pfn), transfers.lib, device.physical.non_coherent_atom_size, "flush ignored")
+    emulation = NonCoherentEmulation(
+        dict(device.driver.pfn), transfers.lib, device.physical.non_coherent_atom_size, "flush ignored"
+    )
     monkeypatch.setattr(transfers, "lib", emulation.lib_proxy())
     mutate(vkMapMemory2KHR=emulation.map, vkUnmapMemory2KHR=emulation.unmap)
     mem = device.allocate(host_visible_types[0], SIZE)
@@ -654,20 +757,31 @@ def test_cts_operations_see_a_flush_that_is_ignored(device, mutate, transfers, h
         device.free(mem)
 
 
-@pytest.mark.parametrize("entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")])
+@pytest.mark.parametrize(
+    "entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")]
+)
 def test_bytes_lost_at_unmap_fail_the_remap_cycles(device, mutate, mem, entry, unmap_entry):
-    """Remap cycles through a pair of entry points that loses the bytes written before each unmap fail the contents check."""
+    """Remap cycles through a pair of entry points that loses the bytes written before each unmap fail the contents
+    check."""
     from vkmap_cts.fixtures.judge.properties import remap_cycles
 
     bad = LosesBytesAtUnmap(device.driver.pfn[entry], device.driver.pfn[unmap_entry])
     mutate(**{entry: bad.map, unmap_entry: bad.unmap})
-    _check_fails_with("GUARANTEE-contents-preserved", remap_cycles, mem, [(entry, unmap_entry, 0, W), (entry, unmap_entry, 64, 128)], 4, device.limits_alignment)
+    _check_fails_with(
+        "GUARANTEE-contents-preserved",
+        remap_cycles,
+        mem,
+        [(entry, unmap_entry, 0, W), (entry, unmap_entry, 64, 128)],
+        4,
+        device.limits_alignment,
+    )
     assert mem.mapping is None, "the failing check left the cycle's map in place"
 
 
 @pytest.mark.parametrize("entry", ["vkMapMemory2KHR", "vkMapMemory2"])
 def test_offsets_kept_in_32_bits_fail_the_maps_past_4_gib(device, mutate, host_visible_types, entry):
-    """A driver that keeps a map's offset in 32 bits (maps offset 2^32 + x at x) fails the check of maps past 4 GiB; the real one passes."""
+    """A driver that keeps a map's offset in 32 bits (maps offset 2^32 + x at x) fails the check of maps past 4 GiB; the
+    real one passes."""
     from vkmap_cts.fixtures.judge.properties import far_offsets_map_their_own_bytes
 
     size = (4 << 30) + 8192
@@ -678,7 +792,14 @@ def test_offsets_kept_in_32_bits_fail_the_maps_past_4_gib(device, mutate, host_v
         far_offsets_map_their_own_bytes(mem, entry, (1 << 32) + 64, 4096, 1, device.limits_alignment)
         mutate(**{entry: _shifting(device.driver.pfn[entry], lambda o: -(o >> 32 << 32))})
         _check_fails_with(
-            "GUARANTEE-identical-to-vkMapMemory: .*the bytes written there", far_offsets_map_their_own_bytes, mem, entry, (1 << 32) + 64, 4096, 2, device.limits_alignment
+            "GUARANTEE-identical-to-vkMapMemory: .*the bytes written there",
+            far_offsets_map_their_own_bytes,
+            mem,
+            entry,
+            (1 << 32) + 64,
+            4096,
+            2,
+            device.limits_alignment,
         )
     finally:
         if mem.mapping is not None:
@@ -687,7 +808,8 @@ def test_offsets_kept_in_32_bits_fail_the_maps_past_4_gib(device, mutate, host_v
 
 
 def test_a_private_copy_fails_the_imported_host_memory_check(device, mutate, transfers, import_host_memory):
-    """Imported host memory mapped as a private copy: writes through the mapping never reach the host pointer, and the check fails."""
+    """Imported host memory mapped as a private copy: writes through the mapping never reach the host pointer, and the
+    check fails."""
     from vkmap_cts.fixtures.judge.properties import imported_memory_shares_the_host_bytes
 
     mem = import_host_memory(2 * device.physical.min_imported_host_pointer_alignment)
@@ -695,15 +817,22 @@ def test_a_private_copy_fails_the_imported_host_memory_check(device, mutate, tra
         imported_memory_shares_the_host_bytes(mem, transfers, "vkMapMemory2KHR", 1)
         bad = PrivateCopy(device.driver.pfn["vkMapMemory2KHR"], device.driver.pfn["vkUnmapMemory2KHR"])
         mutate(vkMapMemory2KHR=bad.map, vkUnmapMemory2KHR=bad.unmap)
-        _check_fails_with("GUARANTEE-imported-host-memory: .*read through the host pointer", imported_memory_shares_the_host_bytes, mem, transfers, "vkMapMemory2KHR", 2)
+        _check_fails_with(
+            "GUARANTEE-imported-host-memory: .*read through the host pointer",
+            imported_memory_shares_the_host_bytes,
+            mem,
+            transfers,
+            "vkMapMemory2KHR",
+            2,
+        )
     finally:
         device.free(mem)
 
 
 def test_a_map_that_fails_inside_the_drivers_one_loop_is_judged_by_the_oracles(device, mutate, mem):
-    """The third of four ranges misaligned (only for offset 100): mapped_alignment's loop stops there, the oracle names the
-    alignment rule, the journal holds the two ranges that held (five events each), the failing map and its failed check,
-    the memory is unmapped again, and the driver's call counts are the calls made (three maps, three unmaps)."""
+    """The third of four ranges misaligned (only for offset 100): mapped_alignment's loop stops there, the oracle names
+    the alignment rule, the journal holds the two ranges that held (five events each), the failing map and its failed
+    check, the memory is unmapped again, and the driver's call counts are the calls made (three maps, three unmaps)."""
     from vkmap_cts.fixtures.vk import journal
 
     real = device.driver.pfn["vkMapMemory2KHR"]
@@ -711,7 +840,14 @@ def test_a_map_that_fails_inside_the_drivers_one_loop_is_judged_by_the_oracles(d
     journal.begin_example()
     ranges = [MapRange(0, W), MapRange(64, 64), MapRange(100, 10), MapRange(0, 8)]
     before = dict(device.driver.calls)
-    _check_fails_with("^GUARANTEE-map-alignment: .*misaligned by 1", mapped_alignment, mem, "vkMapMemory2KHR", ranges, device.limits_alignment)
+    _check_fails_with(
+        "^GUARANTEE-map-alignment: .*misaligned by 1",
+        mapped_alignment,
+        mem,
+        "vkMapMemory2KHR",
+        ranges,
+        device.limits_alignment,
+    )
     made = {e: device.driver.calls[e] - before.get(e, 0) for e in ("vkMapMemory2KHR", "vkUnmapMemory2KHR")}
     assert made == {"vkMapMemory2KHR": 3, "vkUnmapMemory2KHR": 3}, f"the driver's call counts: {made}"
     events = journal.snapshot()["events"]

@@ -29,7 +29,15 @@ SELECTION = (
 )
 # How many items each variant must fail at least, and the rules their failures may name.
 CAUGHT = {
-    "flush-moves-nothing": (30, {"GUARANTEE-host-view-model", "GUARANTEE-device-coherent", "GUARANTEE-contents-preserved", "GUARANTEE-outside-range-untouched"}),
+    "flush-moves-nothing": (
+        30,
+        {
+            "GUARANTEE-host-view-model",
+            "GUARANTEE-device-coherent",
+            "GUARANTEE-contents-preserved",
+            "GUARANTEE-outside-range-untouched",
+        },
+    ),
     "invalidate-moves-nothing": (20, {"GUARANTEE-host-view-model", "GUARANTEE-device-coherent"}),
 }
 
@@ -46,7 +54,20 @@ def layer(tmp_path_factory, physical_device):
 
 def _run(layer, bug, out: Path, selection=SELECTION) -> dict:
     env = dict(os.environ, **noncoherent_layer.enabling(layer, bug))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--flake-reruns=0", "--hypothesis-profile=ci", f"--report-dir={out}", *selection]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "--flake-reruns=0",
+        "--hypothesis-profile=ci",
+        f"--report-dir={out}",
+        *selection,
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     results = out / "results.json"
     assert results.is_file(), proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -74,9 +95,17 @@ def test_each_broken_variant_fails_many_items_by_their_rules(layer, tmp_path, bu
 
 
 def test_a_released_placed_address_handed_out_again_fails_with_a_reproducer(layer, tmp_path):
-    """A driver that, after a placed map and a plain unmap, hands the released placed address out again for a plain map (the
-    finding on NVIDIA 580) fails the placed-map test through both map2 entry points, each reproducer showing it 3 times of 3."""
-    doc = _run(layer, "stale-after-placed", tmp_path, ("suites/operation/test_placed_maps.py", "-k", "shows_the_memory"))
+    """A driver that, after a placed map and a plain unmap, hands the released placed address out again for a plain map
+    (the finding on NVIDIA 580) fails the placed-map test through both map2 entry points, each reproducer showing it 3
+    times
+    of 3."""
+    doc = _run(
+        layer, "stale-after-placed", tmp_path, ("suites/operation/test_placed_maps.py", "-k", "shows_the_memory")
+    )
     failed = [t for t in doc["tests"] if t["outcome"] != "Pass"]
-    assert len(failed) == 2 and all(t["outcome"] == "Fail" and t.get("rule") == "GUARANTEE-ppdata-written" for t in failed), [(t["outcome"], t.get("message")) for t in failed]
-    assert all((t.get("standalone") or {}).get("reproduced") == 3 for t in failed), [t.get("standalone") for t in failed]
+    assert len(failed) == 2 and all(
+        t["outcome"] == "Fail" and t.get("rule") == "GUARANTEE-ppdata-written" for t in failed
+    ), [(t["outcome"], t.get("message")) for t in failed]
+    assert all((t.get("standalone") or {}).get("reproduced") == 3 for t in failed), [
+        t.get("standalone") for t in failed
+    ]

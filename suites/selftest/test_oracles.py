@@ -52,7 +52,9 @@ def test_bytes_equal_names_the_first_difference():
     data = pattern(1, 100)
     assert_bytes_equal("GUARANTEE-contents-preserved", data, data, "same")
     wrong = data[:40] + bytes([data[40] ^ 1]) + data[41:]
-    with pytest.raises(AssertionError, match=r"^GUARANTEE-contents-preserved: one flipped bit: 1 of 100 bytes differ, first at \+40"):
+    with pytest.raises(
+        AssertionError, match=r"^GUARANTEE-contents-preserved: one flipped bit: 1 of 100 bytes differ, first at \+40"
+    ):
         assert_bytes_equal("GUARANTEE-contents-preserved", wrong, data, "one flipped bit")
     with pytest.raises(AssertionError, match="bytes seen"):
         assert_bytes_equal("GUARANTEE-contents-preserved", data[:99], data, "short")
@@ -121,4 +123,6 @@ def test_the_drivers_one_loop_journals_what_the_calls_one_by_one_journal(memory_
             properties._map_judged_unmap(mem, "vkMapMemory2KHR", r.offset, r.size, 64)
         one_by_one = journal.snapshot()["events"]
     assert len(batched) == 5 * len(ranges)
-    assert [{k: v for k, v in e.items() if k != "ptr"} for e in batched] == [{k: v for k, v in e.items() if k != "ptr"} for e in one_by_one]
+    assert [{k: v for k, v in e.items() if k != "ptr"} for e in batched] == [
+        {k: v for k, v in e.items() if k != "ptr"} for e in one_by_one
+    ]

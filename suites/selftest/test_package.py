@@ -29,7 +29,18 @@ def installed(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "README.md", "vkmap_cts.py"):
         shutil.copy2(ROOT / name, source / name)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target", str(target), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(source),
+        ],
         capture_output=True,
         text=True,
         env=dict(os.environ, TMPDIR=str(build)),
@@ -71,8 +82,18 @@ def test_the_plugin_stays_out_of_other_runs(installed, tmp_path):
 
 
 def test_the_command_judges_the_driver(installed, tmp_path):
-    """`vkmap-cts` runs the installed conformance suites (here the tests of one rule) and writes the report in the current directory."""
-    proc = _run(installed, tmp_path, "-c", "from vkmap_cts.fixtures.plugins.console import main; raise SystemExit(main())", "--vuid", "offset-07959", "-n", "1")
+    """`vkmap-cts` runs the installed conformance suites (here the tests of one rule) and writes the report in the
+    current directory."""
+    proc = _run(
+        installed,
+        tmp_path,
+        "-c",
+        "from vkmap_cts.fixtures.plugins.console import main; raise SystemExit(main())",
+        "--vuid",
+        "offset-07959",
+        "-n",
+        "1",
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "vkmap-cts: partial run (--vuid offset-07959): Pass on llvmpipe" in proc.stdout, proc.stdout[-2000:]
     doc = json.loads((tmp_path / "reports" / "latest" / "results.json").read_text())
@@ -83,7 +104,22 @@ def test_the_command_judges_the_driver(installed, tmp_path):
 
 def test_the_command_has_help(installed, tmp_path):
     """`vkmap-cts --help` says what it does and exits 0."""
-    proc = _run(installed, tmp_path, "-c", "from vkmap_cts.fixtures.plugins.console import main; raise SystemExit(main())", "--help")
+    proc = _run(
+        installed,
+        tmp_path,
+        "-c",
+        "from vkmap_cts.fixtures.plugins.console import main; raise SystemExit(main())",
+        "--help",
+    )
     assert proc.returncode == 0 and "vkmap-cts" in proc.stdout
-    for option in ("--vk-icd", "--vk-device", "--shard", "--baseline", "--skips", "--flakes", "--run-label", "--vk-layer"):
+    for option in (
+        "--vk-icd",
+        "--vk-device",
+        "--shard",
+        "--baseline",
+        "--skips",
+        "--flakes",
+        "--run-label",
+        "--vk-layer",
+    ):
         assert f"  {option}" in proc.stdout, (option, proc.stdout[-3000:])

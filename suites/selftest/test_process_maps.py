@@ -57,8 +57,12 @@ def test_a_range_given_up_after_a_placed_map_is_never_unmapped_by_the_suite():
         libc = ctypes.CDLL(None, use_errno=True)
         libc.mmap.restype = ctypes.c_void_p
         libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)
-        got = libc.mmap(middle, page, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10, -1, 0)  # MAP_FIXED
+        got = libc.mmap(
+            middle, page, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10, -1, 0
+        )  # MAP_FIXED
         assert got == middle
     assert readable(middle, middle + page), "the suite unmapped a page it had given up"
-    assert unmapped(address, middle) and unmapped(middle + page, middle + 2 * page), "the suite's own pages were not released"
+    assert unmapped(address, middle) and unmapped(middle + page, middle + 2 * page), (
+        "the suite's own pages were not released"
+    )
     libc.munmap(ctypes.c_void_p(middle), page)

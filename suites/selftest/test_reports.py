@@ -20,18 +20,37 @@ def _doc(tests, driver=None):
     return {
         "schemaVersion": 1,
         "run": {"suite": "vkmap-cts", "suiteVersion": "0", "start": "s", "end": "e", "host": "h"},
-        "driver": driver or {"deviceName": "GPU", "driverName": "d", "driverInfo": "i", "apiVersion": "1.4.0", "deviceUUID": "00" * 16},
+        "driver": driver
+        or {"deviceName": "GPU", "driverName": "d", "driverInfo": "i", "apiVersion": "1.4.0", "deviceUUID": "00" * 16},
         **model.summarise(tests),
     }
 
 
 def _t(nodeid, outcome, **kw):
-    return {"nodeid": nodeid, "outcome": outcome, "duration": 0.1, "covers": [], "violates": [], "vkresults": {}, "details": None, **kw}
+    return {
+        "nodeid": nodeid,
+        "outcome": outcome,
+        "duration": 0.1,
+        "covers": [],
+        "violates": [],
+        "vkresults": {},
+        "details": None,
+        **kw,
+    }
 
 
 def test_results_of_a_real_run_validate_against_the_schema(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites/operation/test_map_memory2.py", f"--report-dir={tmp_path}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "suites/operation/test_map_memory2.py",
+            f"--report-dir={tmp_path}",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -53,7 +72,13 @@ def test_schema_rejects_a_bad_document():
 
 
 def test_driver_strings_are_escaped_everywhere():
-    evil = {"deviceName": "<script>alert(1)</script>", "driverName": "<img src=x onerror=alert(2)>", "driverInfo": "a|b`c", "apiVersion": "1", "deviceUUID": "u"}
+    evil = {
+        "deviceName": "<script>alert(1)</script>",
+        "driverName": "<img src=x onerror=alert(2)>",
+        "driverInfo": "a|b`c",
+        "apiVersion": "1",
+        "deviceUUID": "u",
+    }
     doc = _doc([_t("t<script>", "Fail", details="<script>x</script>")], evil)
     page = render.report_html(doc)
     assert "<script" not in page and "<img" not in page
@@ -71,7 +96,16 @@ def test_gate_fails_only_on_new_failures_and_lists_unexpected_passes(tmp_path):
     base = tmp_path / "baseline.txt"
     base.write_text("# comment\nknown,Fail\nfixed,Fail\nflaky,Flake\n")
     expected = gate.load(base)
-    result = gate.compare([_t("known", "Crash"), _t("fixed", "Pass"), _t("new", "Timeout"), _t("flaky", "Flake", attempts=["Fail", "Pass"]), _t("ok", "Pass")], expected)
+    result = gate.compare(
+        [
+            _t("known", "Crash"),
+            _t("fixed", "Pass"),
+            _t("new", "Timeout"),
+            _t("flaky", "Flake", attempts=["Fail", "Pass"]),
+            _t("ok", "Pass"),
+        ],
+        expected,
+    )
     assert result["new_failures"] == [("new", "Timeout")]
     assert result["expected_failures"] == [("known", "Crash")]
     assert result["unexpected_passes"] == [("fixed", "Fail")]
@@ -83,7 +117,8 @@ def test_gate_fails_only_on_new_failures_and_lists_unexpected_passes(tmp_path):
 
 def test_reproducer_is_extracted_from_a_hypothesis_failure():
     text = (
-        "E   AssertionError: x\nFalsifying example: test_f(\n    n=3,\n)\n\nYou can reproduce this example by temporarily adding @reproduce_failure('6.1', b'AXic') as a decorator"
+        "E   AssertionError: x\nFalsifying example: test_f(\n    n=3,\n)\n\nYou can reproduce this example by "
+        "temporarily adding @reproduce_failure('6.1', b'AXic') as a decorator"
     )
     r = model.reproducer(text)
     assert r["example"].startswith("Falsifying example: test_f(") and "n=3" in r["example"]
@@ -93,7 +128,11 @@ def test_reproducer_is_extracted_from_a_hypothesis_failure():
 def _run_doubles(tmp_path, *extra):
     state = tmp_path / "state"
     state.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, DOUBLES_STATE=str(state), PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        DOUBLES_STATE=str(state),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     cmd = [
         sys.executable,
         "-m",
@@ -123,13 +162,19 @@ def _run_doubles(tmp_path, *extra):
 
 @pytest.fixture(scope="module")
 def doubles_run(tmp_path_factory):
-    return _run_doubles(tmp_path_factory.mktemp("doubles"), "-k", "not teardown_crash and not misaligned and not shrinks and not isolated and not fixture_setup")
+    return _run_doubles(
+        tmp_path_factory.mktemp("doubles"),
+        "-k",
+        "not teardown_crash and not misaligned and not shrinks and not isolated and not fixture_setup",
+    )
 
 
 def test_a_crash_while_devices_are_destroyed_is_reported_against_the_last_test(tmp_path):
     proc, _, doc = _run_doubles(tmp_path, "-k", "passing or teardown_crash")
     last = next(t for t in doc["tests"] if t["nodeid"].endswith("test_zz_last_test_before_a_teardown_crash"))
-    assert last["outcome"] == "Crash" and last["phase"] == "session teardown" and "torn down" in last["details"], proc.stdout[-3000:]
+    assert last["outcome"] == "Crash" and last["phase"] == "session teardown" and "torn down" in last["details"], (
+        proc.stdout[-3000:]
+    )
 
 
 def test_crash_and_hang_become_crash_and_timeout_and_the_run_goes_on(doubles_run):
@@ -164,11 +209,26 @@ def test_the_failing_double_was_retried_and_the_flake_recorded(doubles_run):
 
 def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
     base = tmp_path / "baseline.txt"
-    proc, _, _ = _run_doubles(tmp_path, "-k", "not teardown_crash and not shrinks and not isolated and not fixture_setup", f"--baseline={base}", "--update-baseline")
+    proc, _, _ = _run_doubles(
+        tmp_path,
+        "-k",
+        "not teardown_crash and not shrinks and not isolated and not fixture_setup",
+        f"--baseline={base}",
+        "--update-baseline",
+    )
     assert "baseline written" in proc.stdout
     text = base.read_text()
-    assert "test_driver_call_that_crashes,Crash" in text and "test_failing_driver,Fail" in text and "test_flaky_driver,Flake" in text
-    proc, _, _ = _run_doubles(tmp_path / "again", "-k", "not teardown_crash and not shrinks and not isolated and not fixture_setup", f"--baseline={base}")
+    assert (
+        "test_driver_call_that_crashes,Crash" in text
+        and "test_failing_driver,Fail" in text
+        and "test_flaky_driver,Flake" in text
+    )
+    proc, _, _ = _run_doubles(
+        tmp_path / "again",
+        "-k",
+        "not teardown_crash and not shrinks and not isolated and not fixture_setup",
+        f"--baseline={base}",
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "0 new failures" in proc.stdout
 
@@ -180,25 +240,41 @@ def _label(doc):
 
 
 def test_merge_puts_devices_side_by_side(tmp_path):
-    """Two devices merge into two columns, tests named by their run, unique in every output; two GPUs of one model stay apart."""
+    """Two devices merge into two columns, tests named by their run, unique in every output; two GPUs of one model stay
+    apart."""
     from vkmap_cts.reports.__main__ import merge
 
-    a = _doc([_t("t1", "Pass"), _t("t2", "Fail"), _t("t3", "Pass")], {"deviceName": "GPU A", "driverName": "d", "driverInfo": "1", "apiVersion": "1.4", "deviceUUID": "aa"})
-    b = _doc([_t("t1", "Crash"), _t("t2", "Pass"), _t("t4", "Pass")], {"deviceName": "GPU B", "driverName": "d", "driverInfo": "2", "apiVersion": "1.4", "deviceUUID": "bb"})
+    a = _doc(
+        [_t("t1", "Pass"), _t("t2", "Fail"), _t("t3", "Pass")],
+        {"deviceName": "GPU A", "driverName": "d", "driverInfo": "1", "apiVersion": "1.4", "deviceUUID": "aa"},
+    )
+    b = _doc(
+        [_t("t1", "Crash"), _t("t2", "Pass"), _t("t4", "Pass")],
+        {"deviceName": "GPU B", "driverName": "d", "driverInfo": "2", "apiVersion": "1.4", "deviceUUID": "bb"},
+    )
     merged = merge([_label(a), _label(b)])
     jsonschema.validate(merged, SCHEMA)
     assert [d["deviceName"] for d in merged["devices"]] == ["GPU A", "GPU B"]
-    assert {r["nodeid"]: r["outcomes"] for r in merged["sideBySide"]}["t1"] == {"GPU A [aa] / d 1": "Pass", "GPU B [bb] / d 2": "Crash"}
+    assert {r["nodeid"]: r["outcomes"] for r in merged["sideBySide"]}["t1"] == {
+        "GPU A [aa] / d 1": "Pass",
+        "GPU B [bb] / d 2": "Crash",
+    }
     names = [t["nodeid"] for t in merged["tests"]]
     assert len(names) == len(set(names)) == 6
     assert len(set(render.deqp_csv(merged["tests"]).splitlines())) == 6
-    twins = merge([_label(_doc([_t("t", "Pass")], dict(a["driver"], deviceUUID="11" * 16))), _label(_doc([_t("t", "Fail")], dict(a["driver"], deviceUUID="22" * 16)))])
+    twins = merge(
+        [
+            _label(_doc([_t("t", "Pass")], dict(a["driver"], deviceUUID="11" * 16))),
+            _label(_doc([_t("t", "Fail")], dict(a["driver"], deviceUUID="22" * 16))),
+        ]
+    )
     assert len(twins["sideBySide"][0]["outcomes"]) == 2, "two GPUs of one model keep a column each"
     assert merged["verdict"] == "Fail"
 
 
 def test_merge_keeps_two_runs_on_one_device_apart():
-    """Two runs of one driver on one device (two builds): a column each, by the labels given or numbered, and every difference shows."""
+    """Two runs of one driver on one device (two builds): a column each, by the labels given or numbered, and every
+    difference shows."""
     from vkmap_cts.reports.__main__ import merge
 
     old = _doc([_t("t1", "Pass"), _t("t2", "Pass")])
@@ -213,7 +289,8 @@ def test_merge_keeps_two_runs_on_one_device_apart():
 
 
 def test_merged_shards_are_the_whole_run():
-    """Shards of one run (disjoint tests, one label) merge into one run: the same tests, counts and verdict, names unprefixed."""
+    """Shards of one run (disjoint tests, one label) merge into one run: the same tests, counts and verdict, names
+    unprefixed."""
     from vkmap_cts.reports.__main__ import merge
 
     whole = [_t("a", "Pass"), _t("b", "Fail"), _t("c", "NotSupported"), _t("d", "Pass")]
@@ -225,14 +302,17 @@ def test_merged_shards_are_the_whole_run():
 
 
 def test_diff_exits_nonzero_on_every_kind_of_regression_unless_allowed(tmp_path):
-    """A new failure of an old test, a failure of a new test and Pass falling to NotSupported each fail the diff; --allow turns a kind off."""
+    """A new failure of an old test, a failure of a new test and Pass falling to NotSupported each fail the diff;
+    --allow turns a kind off."""
     from vkmap_cts.reports.__main__ import diff, main
 
     old = _doc([_t("t1", "Pass"), _t("t2", "Fail"), _t("t3", "Pass"), _t("t5", "Pass")])
     new = _doc([_t("t1", "Crash"), _t("t2", "Pass"), _t("t4", "Timeout"), _t("t5", "NotSupported"), _t("t6", "Pass")])
     result = diff(old, new)
     assert result["fail"] == [("t1", "Pass -> Crash")] and result["fixed"] == [("t2", "Fail -> Pass")]
-    assert result["new-fail"] == [("t4", "new: Timeout")] and result["not-supported"] == [("t5", "Pass -> NotSupported")]
+    assert result["new-fail"] == [("t4", "new: Timeout")] and result["not-supported"] == [
+        ("t5", "Pass -> NotSupported")
+    ]
     assert result["added"] == [("t6", "new: Pass")] and result["removed"] == [("t3", "Pass")]
     cases = {
         "fail": (_doc([_t("t", "Pass")]), _doc([_t("t", "Fail")])),
@@ -254,7 +334,11 @@ def test_merge_and_diff_of_unreadable_input_is_one_line_and_exit_4(tmp_path, cap
 
     (tmp_path / "junk.json").write_text("not json")
     (tmp_path / "other.json").write_text('{"a": 1}')
-    for args in (["merge", str(tmp_path / "junk.json")], ["merge", str(tmp_path / "other.json")], ["diff", str(tmp_path / "none"), str(tmp_path / "junk.json")]):
+    for args in (
+        ["merge", str(tmp_path / "junk.json")],
+        ["merge", str(tmp_path / "other.json")],
+        ["diff", str(tmp_path / "none"), str(tmp_path / "junk.json")],
+    ):
         assert main(args) == 4, args
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("vkmap-cts: error: "), err
@@ -275,14 +359,36 @@ def test_merge_writes_a_side_by_side_report(tmp_path):
 def test_crash_rerun_forwards_driver_options_in_both_forms():
     from vkmap_cts.fixtures.plugins.child import forwarded
 
-    args = ["suites", "-n", "8", "--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark", "--baseline=b.txt"]
-    assert forwarded(args) == ["--vk-device", "1", "--vk-icd=/x.json", "--hypothesis-profile", "ci", "-p", "no:benchmark"]
+    args = [
+        "suites",
+        "-n",
+        "8",
+        "--vk-device",
+        "1",
+        "--vk-icd=/x.json",
+        "--hypothesis-profile",
+        "ci",
+        "-p",
+        "no:benchmark",
+        "--baseline=b.txt",
+    ]
+    assert forwarded(args) == [
+        "--vk-device",
+        "1",
+        "--vk-icd=/x.json",
+        "--hypothesis-profile",
+        "ci",
+        "-p",
+        "no:benchmark",
+    ]
 
 
 def test_reproducer_is_extracted_from_pytest_prefixed_lines():
     text = (
-        "E       Falsifying example: test_p(\nE           entry='vkMapMemory2',\nE           pages=1,\nE       )\nE       Draw 1 (memory type): MemoryType(index=4)\n"
-        "E       You can reproduce this test case by temporarily adding @reproduce_failure('6.168.3', b'AEEBQQBBAg==') as a decorator"
+        "E       Falsifying example: test_p(\nE           entry='vkMapMemory2',\nE           pages=1,\nE       )\nE  "
+        "     Draw 1 (memory type): MemoryType(index=4)\n"
+        "E       You can reproduce this test case by temporarily adding @reproduce_failure('6.168.3', "
+        "b'AEEBQQBBAg==') as a decorator"
     )
     r = model.reproducer(text)
     assert "entry='vkMapMemory2'" in r["example"] and r["example"].endswith(")")
@@ -290,12 +396,22 @@ def test_reproducer_is_extracted_from_pytest_prefixed_lines():
 
 
 def test_deqp_runner_skips_and_flakes_files(tmp_path):
-    """--skips: a matching test is not run and is a Skip; --flakes: a matching failure is a Flake; the gate passes on neither."""
+    """--skips: a matching test is not run and is a Skip; --flakes: a matching failure is a Flake; the gate passes on
+    neither."""
     (tmp_path / "skips.txt").write_text("# deqp-runner skips\n\ntest_driver_call_that_hangs$\n")
     (tmp_path / "flakes.txt").write_text("test_failing_driver  # known to flake\n")
-    proc, _, doc = _run_doubles(tmp_path, "-k", "hangs or failing or neighbour", f"--skips={tmp_path / 'skips.txt'}", f"--flakes={tmp_path / 'flakes.txt'}")
+    proc, _, doc = _run_doubles(
+        tmp_path,
+        "-k",
+        "hangs or failing or neighbour",
+        f"--skips={tmp_path / 'skips.txt'}",
+        f"--flakes={tmp_path / 'flakes.txt'}",
+    )
     by = {t["nodeid"].rsplit("::", 1)[1]: t for t in doc["tests"]}
-    assert by["test_driver_call_that_hangs"]["outcome"] == "Skip" and "skips.txt:3" in by["test_driver_call_that_hangs"]["details"]
+    assert (
+        by["test_driver_call_that_hangs"]["outcome"] == "Skip"
+        and "skips.txt:3" in by["test_driver_call_that_hangs"]["details"]
+    )
     assert by["test_failing_driver"]["outcome"] == "Flake" and "flakes.txt:1" in by["test_failing_driver"]["details"]
     assert by["test_passing_neighbour"]["outcome"] == "Pass"
     assert doc["verdict"] == "Pass" and proc.returncode == 0, proc.stdout[-3000:]
@@ -310,18 +426,25 @@ def test_progress_line_estimates_the_time_left():
 
 
 def test_last_failed_reruns_only_the_failures(tmp_path):
-    """--lf after a red run runs only its failures (the cache provider is on; its folder is the ignored .pytest_cache)."""
+    """--lf after a red run runs only its failures (the cache provider is on; its folder is the ignored
+    .pytest_cache)."""
     cache = f"cache_dir={tmp_path / 'cache'}"
     proc, _, doc = _run_doubles(tmp_path / "first", "-p", "cacheprovider", "-o", cache, "-k", "failing or neighbour")
     assert {t["outcome"] for t in doc["tests"]} == {"Pass", "Fail"}
-    proc, _, doc = _run_doubles(tmp_path / "again", "-p", "cacheprovider", "-o", cache, "-k", "failing or neighbour", "--lf")
+    proc, _, doc = _run_doubles(
+        tmp_path / "again", "-p", "cacheprovider", "-o", cache, "-k", "failing or neighbour", "--lf"
+    )
     assert [t["nodeid"].rsplit("::", 1)[1] for t in doc["tests"]] == ["test_failing_driver"], proc.stdout[-2000:]
 
 
 def test_a_failure_shows_the_sentence_it_enforces_everywhere(tmp_path):
-    """A failing check is named by its rule and the specification's sentence in the terminal, results.json, JUnit, summary.md and report.html."""
+    """A failing check is named by its rule and the specification's sentence in the terminal, results.json, JUnit,
+    summary.md and report.html."""
     proc, _, doc = _run_doubles(tmp_path, "-k", "misaligned", "--flake-reruns=0")
-    sentence = "The value of the returned pointer minus offset must be aligned to VkPhysicalDeviceLimits::minMemoryMapAlignment."
+    sentence = (
+        "The value of the returned pointer minus offset must be aligned to "
+        "VkPhysicalDeviceLimits::minMemoryMapAlignment."
+    )
     assert "specification" in proc.stdout and sentence in proc.stdout, proc.stdout[-3000:]
     (t,) = doc["tests"]
     assert t["outcome"] == "Fail" and t["rule"] == "GUARANTEE-map-alignment" and t["sentence"] == sentence
@@ -341,35 +464,65 @@ def test_every_rule_quotes_its_sentence():
 
     assert catalogue.rules_without_sentence(catalogue.entries(), GUARANTEES) == []
     bad = [{"vuid": "VUID-X-y-1", "sentence": "", "source": "s"}]
-    assert catalogue.rules_without_sentence(bad, {"GUARANTEE-g": Guarantee("s", "", "src")}) == ["VUID-X-y-1", "GUARANTEE-g"]
-    assert all(" must " in e["sentence"] or e["sentence"].startswith("The sType") for e in catalogue.entries()), "a valid-usage sentence says must"
+    assert catalogue.rules_without_sentence(bad, {"GUARANTEE-g": Guarantee("s", "", "src")}) == [
+        "VUID-X-y-1",
+        "GUARANTEE-g",
+    ]
+    assert all(" must " in e["sentence"] or e["sentence"].startswith("The sType") for e in catalogue.entries()), (
+        "a valid-usage sentence says must"
+    )
 
 
 def test_every_guarantee_says_which_memory_it_holds_for():
-    """A guarantee about bytes holds on a type without HOST_COHERENT only for what was flushed (or invalidated): each says so,
-    and each other one says it holds on every HOST_VISIBLE type (or is the device's)."""
+    """A guarantee about bytes holds on a type without HOST_COHERENT only for what was flushed (or invalidated): each
+    says so, and each other one says it holds on every HOST_VISIBLE type (or is the device's)."""
     from vkmap_cts.fixtures.rules.guarantees import EVERY_TYPE, FLUSHED, GUARANTEES
 
     for name, g in GUARANTEES.items():
-        assert g.holds_for == EVERY_TYPE or "HOST_COHERENT" in g.holds_for or g.holds_for.startswith("every device"), name
-    # The model's own guarantees judge every type through it; a declined reservation keeps the same mapping, whose bytes any type shows.
+        assert g.holds_for == EVERY_TYPE or "HOST_COHERENT" in g.holds_for or g.holds_for.startswith("every device"), (
+            name
+        )
+    # The model's own guarantees judge every type through it; a declined reservation keeps the same mapping, whose bytes
+    # any type shows.
     own = {"GUARANTEE-host-view-model", "GUARANTEE-stateful-model", "GUARANTEE-unmap-reserve"}
     bytes_guarantees = [n for n, g in GUARANTEES.items() if "bytes" in g.summary.lower() and n not in own]
     assert bytes_guarantees and all(GUARANTEES[n].holds_for == FLUSHED for n in bytes_guarantees), bytes_guarantees
 
 
 def _run_hanging(tmp_path, *args):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), str(ROOT / "suites" / "selftest" / "doubles"), os.environ.get("PYTHONPATH")])))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "-p", "hanging_driver"]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(ROOT), str(ROOT / "suites" / "selftest" / "doubles"), os.environ.get("PYTHONPATH")])
+        ),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--rootdir",
+        str(ROOT),
+        "-p",
+        "hanging_driver",
+    ]
     started = time.monotonic()
-    proc = subprocess.run([*cmd, *args, f"--report-dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [*cmd, *args, f"--report-dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600
+    )
     return proc, time.monotonic() - started, json.loads((tmp_path / "results.json").read_text())
 
 
 def test_a_driver_that_hangs_in_every_call_gets_a_complete_report_fast(tmp_path):
-    """ci/conformance's defaults on a driver whose every map hangs: the hung calls end as Timeouts, the run stops at the hang
-    limit, and the report lists every test (those not reached as not run), well within 5 minutes."""
-    proc, took, doc = _run_hanging(tmp_path, "suites", "--ignore=suites/selftest", "-n", "2", "--dist", "worksteal", "--hypothesis-profile", "ci")
+    """ci/conformance's defaults on a driver whose every map hangs: the hung calls end as Timeouts, the run stops at the
+    hang limit, and the report lists every test (those not reached as not run), well within 5 minutes."""
+    proc, took, doc = _run_hanging(
+        tmp_path, "suites", "--ignore=suites/selftest", "-n", "2", "--dist", "worksteal", "--hypothesis-profile", "ci"
+    )
     counts = doc["counts"]
     assert counts.get("Timeout", 0) >= 1 and doc["verdict"] == "Fail" and proc.returncode == 1, proc.stdout[-3000:]
     assert doc["run"]["scope"]["collected"] == len(doc["tests"]), "every collected test is in the report"
@@ -381,7 +534,8 @@ def test_a_driver_that_hangs_in_every_call_gets_a_complete_report_fast(tmp_path)
 
 
 def test_a_hang_without_xdist_still_writes_the_complete_report(tmp_path):
-    """Without -n the watchdog itself writes the report: the hung test a Timeout, the rest not run, and the verdict line printed."""
+    """Without -n the watchdog itself writes the report: the hung test a Timeout, the rest not run, and the verdict line
+    printed."""
     (tmp_path / "results.json").write_text("an older run's report")
     proc, took, doc = _run_hanging(tmp_path, "suites/validation/test_vkMapMemory2.py", "--vk-call-timeout", "3")
     assert proc.returncode == 1 and doc["verdict"] == "Fail", proc.stdout[-3000:]
@@ -391,38 +545,57 @@ def test_a_hang_without_xdist_still_writes_the_complete_report(tmp_path):
 
 
 def test_a_crash_while_hypothesis_shrinks_is_a_crash_and_the_run_goes_on(tmp_path):
-    """A driver that segfaults while hypothesis shrinks a failure: that test is a Crash, the others run, no INTERNALERROR, the report is complete."""
+    """A driver that segfaults while hypothesis shrinks a failure: that test is a Crash, the others run, no
+    INTERNALERROR, the report is complete."""
     proc, _, doc = _run_doubles(tmp_path, "-k", "shrinks or neighbour or failing_driver", "--flake-reruns=0")
     outcomes = {t["nodeid"].rsplit("::", 1)[1]: t["outcome"] for t in doc["tests"]}
-    assert outcomes == {"test_driver_that_crashes_while_hypothesis_shrinks": "Crash", "test_failing_driver": "Fail", "test_passing_neighbour": "Pass"}
+    assert outcomes == {
+        "test_driver_that_crashes_while_hypothesis_shrinks": "Crash",
+        "test_failing_driver": "Fail",
+        "test_passing_neighbour": "Pass",
+    }
     assert "INTERNALERROR" not in proc.stdout + proc.stderr and proc.returncode == 1
-    assert all((tmp_path / "out" / name).is_file() for name in ("results.json", "junit.xml", "results.csv", "summary.md", "report.html"))
+    assert all(
+        (tmp_path / "out" / name).is_file()
+        for name in ("results.json", "junit.xml", "results.csv", "summary.md", "report.html")
+    )
     assert "vkmap-cts: partial run" in proc.stdout
 
 
 def test_a_crash_at_teardown_names_the_earlier_failure_in_that_process(tmp_path):
-    """A worker that crashes while its devices are destroyed, after a test of its failed: the report names that failure."""
+    """A worker that crashes while its devices are destroyed, after a test of its failed: the report names that
+    failure."""
     proc, _, doc = _run_doubles(tmp_path, "-k", "failing_driver or teardown_crash", "--flake-reruns=0")
     last = next(t for t in doc["tests"] if t["nodeid"].endswith("test_zz_last_test_before_a_teardown_crash"))
-    assert last["outcome"] == "Crash" and "Earlier in the same process: suites/selftest/doubles/driver_doubles.py::test_failing_driver (Fail)" in last["details"], last
+    assert (
+        last["outcome"] == "Crash"
+        and "Earlier in the same process: suites/selftest/doubles/driver_doubles.py::test_failing_driver (Fail)"
+        in last["details"]
+    ), last
 
 
 def test_an_isolated_test_breaks_only_its_own_process(tmp_path):
-    """An isolated test that crashes is a Crash, one that fails a Fail with its own message, and the test after them passes in the same worker."""
+    """An isolated test that crashes is a Crash, one that fails a Fail with its own message, and the test after them
+    passes in the same worker."""
     proc, _, doc = _run_doubles(tmp_path, "-k", "isolated", "--flake-reruns=0")
     by = {t["nodeid"].rsplit("::", 1)[1]: t for t in doc["tests"]}
     assert by["test_isolated_double_that_crashes_its_process"]["outcome"] == "Crash", proc.stdout[-3000:]
     assert by["test_isolated_double_that_fails"]["outcome"] == "Fail"
-    assert by["test_isolated_double_that_fails"]["message"] == "GUARANTEE-map-success: a failure inside the isolated child"
+    assert (
+        by["test_isolated_double_that_fails"]["message"] == "GUARANTEE-map-success: a failure inside the isolated child"
+    )
     assert by["test_zzz_after_the_isolated_ones"]["outcome"] == "Pass"
     assert len({t.get("worker") for t in doc["tests"]}) == 1, "all three ran in one worker, which the crash did not end"
 
 
 def test_a_crash_in_fixture_set_up_is_a_crash_and_the_run_goes_on(tmp_path):
-    """A driver that segfaults while a fixture sets up its objects: that test is a Crash, the others run, no INTERNALERROR."""
+    """A driver that segfaults while a fixture sets up its objects: that test is a Crash, the others run, no
+    INTERNALERROR."""
     proc, _, doc = _run_doubles(tmp_path, "-k", "fixture_setup or neighbour", "--flake-reruns=0")
     outcomes = {t["nodeid"].rsplit("::", 1)[1]: t["outcome"] for t in doc["tests"]}
-    assert outcomes == {"test_driver_that_crashes_in_fixture_setup": "Crash", "test_passing_neighbour": "Pass"}, proc.stdout[-2000:]
+    assert outcomes == {"test_driver_that_crashes_in_fixture_setup": "Crash", "test_passing_neighbour": "Pass"}, (
+        proc.stdout[-2000:]
+    )
     assert "INTERNALERROR" not in proc.stdout + proc.stderr and proc.returncode == 1
 
 
@@ -436,7 +609,20 @@ def test_a_bug_in_a_step_after_the_tests_still_writes_the_results(tmp_path):
     )
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "break_a_step", f"--report-dir={out}", "suites/validation/test_vkMapMemory2.py"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-p",
+        "break_a_step",
+        f"--report-dir={out}",
+        "suites/validation/test_vkMapMemory2.py",
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert "a bug of the suite in classify_timeouts (RuntimeError: boom)" in proc.stderr, proc.stderr[-2000:]
     doc = json.loads((out / "results.json").read_text())

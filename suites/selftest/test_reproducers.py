@@ -26,12 +26,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # A test of each bug, and the rule it must break.
 CAUGHT_BY = {
-    "misaligned": ("suites/operation/test_alignment.py::test_every_map_is_aligned[vkMapMemory2KHR]", "GUARANTEE-map-alignment"),
+    "misaligned": (
+        "suites/operation/test_alignment.py::test_every_map_is_aligned[vkMapMemory2KHR]",
+        "GUARANTEE-map-alignment",
+    ),
     "ignored-offset": (
         "suites/operation/test_identical_to_map_memory.py::test_bytes_written_through_one_entry_point_are_read_through_another[vkMapMemory2KHR-vkMapMemory2KHR]",
         "GUARANTEE-",
     ),
-    "lost-bytes": ("suites/operation/test_map_memory2.py::test_whole_allocation_on_every_host_visible_type", "GUARANTEE-contents-preserved"),
+    "lost-bytes": (
+        "suites/operation/test_map_memory2.py::test_whole_allocation_on_every_host_visible_type",
+        "GUARANTEE-contents-preserved",
+    ),
 }
 
 
@@ -81,12 +87,20 @@ def test_each_layer_bug_fails_and_its_reproducer_shows_it_only_with_the_layer(la
     without = {k: v for k, v in os.environ.items() if k not in buggy_layer.enabling(layer, bug)}
     for env, expected in ((with_layer, 1), (without, 0)):
         codes = [subprocess.run([str(exe)], env=env, capture_output=True, timeout=60).returncode for _ in range(3)]
-        assert codes == [expected] * 3, f"{bug}: {'with' if expected else 'without'} the layer the reproducer exited {codes}"
+        assert codes == [expected] * 3, (
+            f"{bug}: {'with' if expected else 'without'} the layer the reproducer exited {codes}"
+        )
 
 
-@pytest.mark.parametrize(("bug", "outcome", "said"), [("crash", "Crash", "CRASH: expected vkMapMemory2KHR("), ("hang", "Timeout", "HANG: expected vkMapMemory2KHR(")])
-def test_a_driver_that_crashes_or_hangs_in_a_call_gets_a_reproducer_that_ends_there(layer, tmp_path, bug, outcome, said):
-    """A Crash or Timeout's reproducer (from the test's re-run alone) replays up to the call that died in it and exits 1 there, three times of three; 0 without the layer."""
+@pytest.mark.parametrize(
+    ("bug", "outcome", "said"),
+    [("crash", "Crash", "CRASH: expected vkMapMemory2KHR("), ("hang", "Timeout", "HANG: expected vkMapMemory2KHR(")],
+)
+def test_a_driver_that_crashes_or_hangs_in_a_call_gets_a_reproducer_that_ends_there(
+    layer, tmp_path, bug, outcome, said
+):
+    """A Crash or Timeout's reproducer (from the test's re-run alone) replays up to the call that died in it and exits 1
+    there, three times of three; 0 without the layer."""
     nodeid = CAUGHT_BY["misaligned"][0]
     with_layer = dict(os.environ, **buggy_layer.enabling(layer, bug))
     test = _run(tmp_path / "run", nodeid, with_layer, "-n", "1", "--vk-call-timeout=1", "--vk-test-timeout=60")
@@ -94,24 +108,55 @@ def test_a_driver_that_crashes_or_hangs_in_a_call_gets_a_reproducer_that_ends_th
     standalone = test["standalone"]
     assert standalone.get("reproduced") == 3 and said in standalone["observed"], standalone
     exe = tmp_path / "repro"
-    subprocess.run(["cc", *confirm.BUILD, str(exe), str(tmp_path / "run" / standalone["file"]), "-ldl"], check=True, capture_output=True)
+    subprocess.run(
+        ["cc", *confirm.BUILD, str(exe), str(tmp_path / "run" / standalone["file"]), "-ldl"],
+        check=True,
+        capture_output=True,
+    )
     without = {k: v for k, v in os.environ.items() if k not in buggy_layer.enabling(layer, bug)}
     assert subprocess.run([str(exe)], env=without, capture_output=True, timeout=60).returncode == 0
 
 
 def _journal(*events, devices=None, memories=None) -> dict:
-    dev = {7: {"uuid": "00" * 16, "name": "a device", "instance_api_version": 4210688, "extensions": ["VK_KHR_map_memory2"], "placed_features": None, "queue_family": 0}}
+    dev = {
+        7: {
+            "uuid": "00" * 16,
+            "name": "a device",
+            "instance_api_version": 4210688,
+            "extensions": ["VK_KHR_map_memory2"],
+            "placed_features": None,
+            "queue_family": 0,
+        }
+    }
     return {"devices": devices or dev, "memories": memories or {}, "events": list(events)}
 
 
 FAILED = {"op": "check", "passed": False, "message": "m"}
 ALLOC = {"op": "allocate", "memory": 1, "device": 7, "type": 0, "size": 256}
-MAP = {"op": "call", "entry": "vkMapMemory2KHR", "memory": 1, "offset": 0, "size": 256, "flags": 0, "next": [], "result": 0, "ptr": 0x1000}
+MAP = {
+    "op": "call",
+    "entry": "vkMapMemory2KHR",
+    "memory": 1,
+    "offset": 0,
+    "size": 256,
+    "flags": 0,
+    "next": [],
+    "result": 0,
+    "ptr": 0x1000,
+}
 
 
 def test_the_replay_ends_at_the_failed_check():
     """A Fail replays up to its first failed check; the events after it (the test's clean-up) are not replayed."""
-    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    failed = {
+        "op": "check",
+        "rule": "GUARANTEE-map-alignment",
+        "kind": "aligned",
+        "passed": False,
+        "message": "m",
+        "call": 1,
+        "alignment": 64,
+    }
     after = {"op": "free", "memory": 1}
     source = c_source.generate(_journal(ALLOC, MAP, failed, after), "t", "Fail")
     assert "% 64u" in source and "free_memory(&dev" not in source
@@ -127,12 +172,44 @@ def test_a_disallowed_result_is_where_a_fail_without_a_failed_check_ends():
     ("events", "why"),
     [
         ([ALLOC, MAP], "not one of the checks"),
-        ([MAP, {"op": "check", "rule": "GUARANTEE-map-success", "kind": "success", "passed": False, "message": "m", "call": 0}], "does not say how memory"),
         (
-            [ALLOC, dict(MAP, flags=1, next=[["placed", 0x5000]]), dict(FAILED, rule="GUARANTEE-placed-address", kind="placed_at", call=1, address=0x5000)],
+            [
+                MAP,
+                {
+                    "op": "check",
+                    "rule": "GUARANTEE-map-success",
+                    "kind": "success",
+                    "passed": False,
+                    "message": "m",
+                    "call": 0,
+                },
+            ],
+            "does not say how memory",
+        ),
+        (
+            [
+                ALLOC,
+                dict(MAP, flags=1, next=[["placed", 0x5000]]),
+                dict(FAILED, rule="GUARANTEE-placed-address", kind="placed_at", call=1, address=0x5000),
+            ],
             "lies in no range",
         ),
-        ([ALLOC, MAP, {"op": "check", "rule": "GUARANTEE-contents-preserved", "kind": "bytes", "passed": False, "message": "m", "read": None, "expected": b"x"}], "no read"),
+        (
+            [
+                ALLOC,
+                MAP,
+                {
+                    "op": "check",
+                    "rule": "GUARANTEE-contents-preserved",
+                    "kind": "bytes",
+                    "passed": False,
+                    "message": "m",
+                    "read": None,
+                    "expected": b"x",
+                },
+            ],
+            "no read",
+        ),
     ],
     ids=["no-failed-check", "memory-of-unknown-origin", "address-outside-every-range", "bytes-no-read-returned"],
 )
@@ -145,7 +222,15 @@ def test_a_journal_that_cannot_be_replayed_says_why(events, why):
 def test_without_a_compiler_the_report_gets_one_line(tmp_path, monkeypatch):
     """A machine without cc writes the reproducer and says, in one line, that it was not built or run."""
     monkeypatch.setattr(confirm.shutil, "which", lambda name: None)
-    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    failed = {
+        "op": "check",
+        "rule": "GUARANTEE-map-alignment",
+        "kind": "aligned",
+        "passed": False,
+        "message": "m",
+        "call": 1,
+        "alignment": 64,
+    }
     info = confirm.reproduce(_journal(ALLOC, MAP, failed), "suites/a.py::t[x]", "Fail", tmp_path / "reproducers")
     assert info["reproduced"] is None and "no C compiler" in info["reason"] and (tmp_path / info["file"]).is_file()
     assert confirm.summary(info).startswith("no C compiler (cc) on this machine")
@@ -153,7 +238,15 @@ def test_without_a_compiler_the_report_gets_one_line(tmp_path, monkeypatch):
 
 def test_an_event_the_replay_does_not_know_is_named():
     """A journal event with no C form gives no reproducer and says which event, never a traceback."""
-    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    failed = {
+        "op": "check",
+        "rule": "GUARANTEE-map-alignment",
+        "kind": "aligned",
+        "passed": False,
+        "message": "m",
+        "call": 1,
+        "alignment": 64,
+    }
     with pytest.raises(c_source.NoReproducer, match=r"event 1 \(teleport\)"):
         c_source.generate(_journal(ALLOC, {"op": "teleport"}, MAP, failed), "t", "Fail")
 
@@ -165,7 +258,15 @@ def test_a_bug_of_the_generator_costs_only_the_reproducer(tmp_path, monkeypatch)
         raise KeyError("offset")
 
     monkeypatch.setattr(confirm, "generate", broken)
-    failed = {"op": "check", "rule": "GUARANTEE-map-alignment", "kind": "aligned", "passed": False, "message": "m", "call": 1, "alignment": 64}
+    failed = {
+        "op": "check",
+        "rule": "GUARANTEE-map-alignment",
+        "kind": "aligned",
+        "passed": False,
+        "message": "m",
+        "call": 1,
+        "alignment": 64,
+    }
     info = confirm.reproduce(_journal(ALLOC, MAP, failed), "suites/a.py::t[x]", "Fail", tmp_path)
     assert "generator failed, a bug of the suite (KeyError" in info["reason"]
 
@@ -178,7 +279,15 @@ def test_the_placed_map_set_up_is_replayed(tmp_path):
     events = [
         {"op": "memfd_views", "base": base, "inspector": inspector, "size": size},
         {"op": "fill_host", "address": base, "size": size, "value": 0xAB},
-        {"op": "check", "rule": "GUARANTEE-placed-replaces-exactly", "kind": "readable", "passed": False, "message": "m", "start": base, "end": base + page},
+        {
+            "op": "check",
+            "rule": "GUARANTEE-placed-replaces-exactly",
+            "kind": "readable",
+            "passed": False,
+            "message": "m",
+            "start": base,
+            "end": base + page,
+        },
     ]
     source = c_source.generate(_journal(*events), "t", "Fail")
     assert "memfd_views(16384u, views0);" in source and "memset((void *)(uintptr_t)views0[0], 0xab, 16384u);" in source

@@ -26,12 +26,17 @@ def test_sets_match_the_registry():
 
 @pytest.mark.parametrize("entry", ["vkMapMemory2KHR", "vkMapMemory2", "vkMapMemory"])
 def test_rejects_incomplete_an_unlisted_error_and_an_unpressured_failure(entry):
-    assert "only success code" in judge(entry, CODES["VK_INCOMPLETE"])[0] or "not among" in judge(entry, CODES["VK_INCOMPLETE"])[0]
+    assert (
+        "only success code" in judge(entry, CODES["VK_INCOMPLETE"])[0]
+        or "not among" in judge(entry, CODES["VK_INCOMPLETE"])[0]
+    )
     assert "not among its return codes" in judge(entry, CODES["VK_ERROR_DEVICE_LOST"], under="anything")[0]
     assert "under no resource pressure" in judge(entry, CODES["VK_ERROR_MEMORY_MAP_FAILED"])[0]
 
 
-@pytest.mark.parametrize("code", ["VK_ERROR_OUT_OF_HOST_MEMORY", "VK_ERROR_OUT_OF_DEVICE_MEMORY", "VK_ERROR_MEMORY_MAP_FAILED"])
+@pytest.mark.parametrize(
+    "code", ["VK_ERROR_OUT_OF_HOST_MEMORY", "VK_ERROR_OUT_OF_DEVICE_MEMORY", "VK_ERROR_MEMORY_MAP_FAILED"]
+)
 def test_accepts_each_allowed_error_under_pressure(code):
     assert judge("vkMapMemory2KHR", CODES[code], under="RLIMIT_AS") == (None, None)
 
@@ -87,9 +92,16 @@ def test_the_plugin_fails_tests_that_observe_disallowed_codes(pytester, monkeypa
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     pytester.makeconftest("from vkmap_cts.fixtures.plugins import PLUGINS\npytest_plugins = PLUGINS")
     pytester.makepyfile(test_codes=ORACLE_DOUBLES)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--flake-reruns=0", f"--report-dir={pytester.path / 'out'}")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--flake-reruns=0", f"--report-dir={pytester.path / 'out'}"
+    )
     result.assert_outcomes(passed=1, failed=2)
-    result.stdout.fnmatch_lines(["*vkMapMemory2KHR returned VK_INCOMPLETE*", "*VK_ERROR_MEMORY_MAP_FAILED for a valid call under no resource pressure*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*vkMapMemory2KHR returned VK_INCOMPLETE*",
+            "*VK_ERROR_MEMORY_MAP_FAILED for a valid call under no resource pressure*",
+        ]
+    )
 
 
 COUNTED = """
@@ -117,9 +129,13 @@ def test_reported_result_counts_are_the_calls_made(pytester, monkeypatch):
     assert test["vkresults"] == {"vkMapMemory2KHR:VK_SUCCESS": 7, "vkUnmapMemory2KHR:VK_SUCCESS": 7}, test["vkresults"]
 
 
-@pytest.mark.parametrize("entry, flags", [("vkMapMemory2KHR", 0x1), ("vkMapMemory2", 0x1), ("vkUnmapMemory2KHR", 0x1), ("vkUnmapMemory2", 0x1)])
+@pytest.mark.parametrize(
+    "entry, flags",
+    [("vkMapMemory2KHR", 0x1), ("vkMapMemory2", 0x1), ("vkUnmapMemory2KHR", 0x1), ("vkUnmapMemory2", 0x1)],
+)
 def test_a_call_the_spec_lets_fail_may_fail_with_its_code_only(entry, flags):
-    """A placed map or a RESERVE unmap may return VK_ERROR_MEMORY_MAP_FAILED under no pressure; without the flag, or with another code, it fails."""
+    """A placed map or a RESERVE unmap may return VK_ERROR_MEMORY_MAP_FAILED under no pressure; without the flag, or
+    with another code, it fails."""
     assert judge(entry, CODES["VK_ERROR_MEMORY_MAP_FAILED"], None, flags) == (None, None)
     assert "under no resource pressure" in judge(entry, CODES["VK_ERROR_MEMORY_MAP_FAILED"], None, 0)[0]
     assert judge(entry, CODES["VK_ERROR_UNKNOWN"], None, flags)[0]
@@ -127,11 +143,14 @@ def test_a_call_the_spec_lets_fail_may_fail_with_its_code_only(entry, flags):
 
 @pytest.mark.parametrize(
     "stderr, verdict",
-    [("cannot allocate memory for thread-local data: ABORT\n", "driver"), ("Traceback (most recent call last):\n  File x\nKeyError: 'k'\n", "suite")],
+    [
+        ("cannot allocate memory for thread-local data: ABORT\n", "driver"),
+        ("Traceback (most recent call last):\n  File x\nKeyError: 'k'\n", "suite"),
+    ],
 )
 def test_a_libfiu_child_that_dies_is_the_drivers_and_one_that_raises_the_suites(monkeypatch, stderr, verdict):
-    """Under libfiu, a process that dies without a Python traceback died in the driver's hands: a disallowed outcome naming
-    the rule; one whose Python code raised is the suite's own error."""
+    """Under libfiu, a process that dies without a Python traceback died in the driver's hands: a disallowed outcome
+    naming the rule; one whose Python code raised is the suite's own error."""
     import shutil
     import subprocess
 
@@ -139,10 +158,14 @@ def test_a_libfiu_child_that_dies_is_the_drivers_and_one_that_raises_the_suites(
 
     monkeypatch.delenv("VKMAP_CTS_UNDER_FIU", raising=False)
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/fiu-run")
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 127, stdout="", stderr=stderr))
+    monkeypatch.setattr(
+        subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 127, stdout="", stderr=stderr)
+    )
     if verdict == "suite":
         with pytest.raises(RuntimeError, match="the libfiu child failed"):
             provocation.libfiu()
         return
     record = provocation.libfiu()
-    assert record["disallowed"] and record["disallowed"][0].startswith("GUARANTEE-return-codes-under-pressure: the process died (exit status 127)")
+    assert record["disallowed"] and record["disallowed"][0].startswith(
+        "GUARANTEE-return-codes-under-pressure: the process died (exit status 127)"
+    )

@@ -34,13 +34,28 @@ def test_default_is_first_device_with_the_extension(devices):
 
 @pytest.mark.parametrize(
     "spec, name",
-    [("1", "Alpha GPU"), ("2", "Beta GPU"), ("beta", "Beta GPU"), ("22" * 16, "Beta GPU"), ("22222222-2222-2222-2222-222222222222", "Beta GPU"), ("igpu", "Gamma iGPU")],
+    [
+        ("1", "Alpha GPU"),
+        ("2", "Beta GPU"),
+        ("beta", "Beta GPU"),
+        ("22" * 16, "Beta GPU"),
+        ("22222222-2222-2222-2222-222222222222", "Beta GPU"),
+        ("igpu", "Gamma iGPU"),
+    ],
 )
 def test_select_by_index_uuid_or_name(devices, spec, name):
     assert select(devices, spec).name == name
 
 
-@pytest.mark.parametrize("spec, error", [("7", "only 3 devices"), ("44" * 16, "no device has that UUID"), ("zeta", "no device name contains it"), ("gpu", "several devices match")])
+@pytest.mark.parametrize(
+    "spec, error",
+    [
+        ("7", "only 3 devices"),
+        ("44" * 16, "no device has that UUID"),
+        ("zeta", "no device name contains it"),
+        ("gpu", "several devices match"),
+    ],
+)
 def test_unknown_device_is_a_bad_option(devices, spec, error):
     with pytest.raises(BadOption, match=error):
         select(devices, spec)
@@ -67,7 +82,12 @@ def test_bad_api_version(text):
 def _run(*args, env=None):
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/selftest/test_abi.py", *args], cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=120
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/selftest/test_abi.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
     )
 
 
@@ -87,7 +107,12 @@ BAD_INPUTS = [
     (["--flake-reruns", "-1"], None, 4, "--flake-reruns -1: must be 0 or more"),
     (["--shard", "3/2"], None, 4, "--shard 3/2: expected I/N"),
     (["--vuid", "NO-SUCH-RULE"], None, 4, "--vuid 'NO-SUCH-RULE': no rule or guarantee"),
-    (["--rules-json=/nonexistent/rules.json", "--collect-only"], None, 4, "--rules-json /nonexistent/rules.json: its directory does not exist"),
+    (
+        ["--rules-json=/nonexistent/rules.json", "--collect-only"],
+        None,
+        4,
+        "--rules-json /nonexistent/rules.json: its directory does not exist",
+    ),
     (["--skips=/nonexistent/skips.txt"], None, 4, "--skips /nonexistent/skips.txt: no such file"),
     (["--flakes=suites/selftest/doubles/bad-regex.txt"], None, 4, "not a regular expression"),
     (["--hypothesis-profile", "fast"], None, 4, "--hypothesis-profile fast: not a profile of the suite"),
@@ -95,7 +120,12 @@ BAD_INPUTS = [
     ([], {"VK_DRIVER_FILES": "/nonexistent/icd.json"}, 4, "VK_DRIVER_FILES=/nonexistent/icd.json: no such file"),
     ([], {"VK_ICD_FILENAMES": "/nonexistent/icd.json"}, 4, "VK_ICD_FILENAMES=/nonexistent/icd.json: no such file"),
     ([], {"VKMAP_CTS_API_VERSION": "1.3"}, 4, "VKMAP_CTS_API_VERSION=1.3: not an apiVersion number"),
-    (["--vk-device", "all", "--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
+    (
+        ["--vk-device", "all", "--report-dir=/proc/vkmap-cts"],
+        None,
+        4,
+        "--report-dir /proc/vkmap-cts: cannot write there",
+    ),
     (["--vk-call-timeout", "-1"], None, 4, "--vk-call-timeout -1: must be 0 or more"),
     (["--vk-hang-limit", "-1"], None, 4, "--vk-hang-limit -1: must be 0 or more"),
     (["--vk-hang-limit", "x"], None, 4, "--vk-hang-limit x: not a whole number"),
@@ -110,9 +140,24 @@ BAD_INPUTS = [
     ([], {"VKMAP_CTS_LAYER": "0"}, 4, "VKMAP_CTS_LAYER=0: must be 1 or unset"),
     ([], {"VKMAP_CTS_UNDER_FIU": "on"}, 4, "VKMAP_CTS_UNDER_FIU=on: must be 1 or unset"),
     ([], {"VKMAP_CTS_DEVICE_UUID": "gpu0"}, 4, "VKMAP_CTS_DEVICE_UUID=gpu0: must be 32 hex digits or unset"),
-    ([], {"VKMAP_CTS_JOURNAL": "/proc/vkmap-cts/journal.jsonl"}, 4, "VKMAP_CTS_JOURNAL=/proc/vkmap-cts/journal.jsonl: must be a file it can write"),
-    ([], {"VKMAP_CTS_BREADCRUMBS": "/nonexistent/crumbs"}, 4, "VKMAP_CTS_BREADCRUMBS=/nonexistent/crumbs: must be a file it can write"),
-    ([], {"VKMAP_CTS_REPRODUCERS": "/etc/hostname/reproducers"}, 4, "VKMAP_CTS_REPRODUCERS=/etc/hostname/reproducers: must be a folder it can write"),
+    (
+        [],
+        {"VKMAP_CTS_JOURNAL": "/proc/vkmap-cts/journal.jsonl"},
+        4,
+        "VKMAP_CTS_JOURNAL=/proc/vkmap-cts/journal.jsonl: must be a file it can write",
+    ),
+    (
+        [],
+        {"VKMAP_CTS_BREADCRUMBS": "/nonexistent/crumbs"},
+        4,
+        "VKMAP_CTS_BREADCRUMBS=/nonexistent/crumbs: must be a file it can write",
+    ),
+    (
+        [],
+        {"VKMAP_CTS_REPRODUCERS": "/etc/hostname/reproducers"},
+        4,
+        "VKMAP_CTS_REPRODUCERS=/etc/hostname/reproducers: must be a folder it can write",
+    ),
 ]
 
 
@@ -129,7 +174,12 @@ def test_setup_errors_are_one_line_with_their_exit_code(args, env, code, line):
 
 def _source_nodes() -> list:
     """Every syntax node of the suite's plugins and helpers (fixtures/ and reports/)."""
-    return [node for top in ("fixtures", "reports") for path in (ROOT / top).rglob("*.py") for node in ast.walk(ast.parse(path.read_text()))]
+    return [
+        node
+        for top in ("fixtures", "reports")
+        for path in (ROOT / top).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+    ]
 
 
 def _registered_options(nodes) -> set[str]:
@@ -140,7 +190,11 @@ def _registered_options(nodes) -> set[str]:
 
 def _variables_read(nodes) -> set[str]:
     """The suite's own variables named in its sources, and the public ones the README lists."""
-    own = {n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str) and re.fullmatch(r"VKMAP_CTS(_[A-Z_]+)?", n.value)}
+    own = {
+        n.value
+        for n in nodes
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and re.fullmatch(r"VKMAP_CTS(_[A-Z_]+)?", n.value)
+    }
     return own | {"HYPOTHESIS_PROFILE", "VK_DRIVER_FILES", "VK_ICD_FILENAMES"}
 
 
@@ -155,12 +209,19 @@ def test_the_bad_inputs_walk_every_option_and_variable():
 
 
 def _selected(vuid: str) -> list[str]:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "--vuid", vuid, "suites"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q", "--vuid", vuid, "suites"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return [line for line in proc.stdout.splitlines() if "::" in line]
 
 
 def test_vuid_option_selects_the_tests_of_one_rule_on_both_sides():
-    """--vuid with a core VUID selects that rule's boundary rows and tests, on both sides and both map2 entry points, and nothing else."""
+    """--vuid with a core VUID selects that rule's boundary rows and tests, on both sides and both map2 entry points,
+    and nothing else."""
     selected = _selected("VUID-VkMemoryMapInfo-offset-07959")
     assert any("test_drawn_violation[offset-07959:drawn:" in t for t in selected), selected
     rows = [t for t in selected if "test_boundary_row" in t]
@@ -177,7 +238,13 @@ def test_vuid_option_with_a_khr_spelling_selects_the_khr_entry_point_only():
 
 
 def _pytest(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_partial_run_says_so_and_claims_nothing_about_the_rest(tmp_path):
@@ -185,7 +252,10 @@ def test_a_partial_run_says_so_and_claims_nothing_about_the_rest(tmp_path):
     proc = _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null", f"--report-dir={tmp_path}")
     assert proc.returncode == 0, proc.stdout[-2000:]
     line = next(x for x in proc.stdout.splitlines() if x.startswith("vkmap-cts: "))
-    assert line.startswith("vkmap-cts: partial run (-k null): Pass on ") and " on 4 of 12 tests; nothing is claimed about the 8 not run" in line, line
+    assert (
+        line.startswith("vkmap-cts: partial run (-k null): Pass on ")
+        and " on 4 of 12 tests; nothing is claimed about the 8 not run" in line
+    ), line
     doc = json.loads((tmp_path / "results.json").read_text())
     assert doc["run"]["scope"] == {"partial": "-k null", "ran": 4, "collected": 12}
     assert "partial: 4 of 12 tests" in (tmp_path / "summary.md").read_text()
@@ -216,42 +286,67 @@ def test_a_run_never_leaves_an_older_report_in_its_place(tmp_path):
     (tmp_path / "conftest.py").write_text("")
     _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null", f"--report-dir={tmp_path}", "--collect-only")
     _pytest("-q", "suites/validation/test_vkMapMemory2.py", "-k", "null and not KHR", f"--report-dir={tmp_path}")
-    assert all((tmp_path / n).read_text() != "old" for n in ("results.json", "junit.xml", "summary.md", "report.html", "results.csv", "failures.csv"))
+    assert all(
+        (tmp_path / n).read_text() != "old"
+        for n in ("results.json", "junit.xml", "summary.md", "report.html", "results.csv", "failures.csv")
+    )
 
 
 def _broken_icd(folder) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     manifest = folder / "vendor_icd.json"
-    manifest.write_text(json.dumps({"file_format_version": "1.0.0", "ICD": {"library_path": "/nonexistent/libvulkan_vendor.so", "api_version": "1.4.0"}}))
+    manifest.write_text(
+        json.dumps(
+            {
+                "file_format_version": "1.0.0",
+                "ICD": {"library_path": "/nonexistent/libvulkan_vendor.so", "api_version": "1.4.0"},
+            }
+        )
+    )
     return str(manifest)
 
 
 def test_a_named_driver_that_does_not_load_stops_the_run(tmp_path):
-    """--vk-icd (or VK_DRIVER_FILES) naming a driver that does not load: exit 6 with the loader's reason, never a verdict on another driver."""
+    """--vk-icd (or VK_DRIVER_FILES) naming a driver that does not load: exit 6 with the loader's reason, never a
+    verdict on another driver."""
     manifest = _broken_icd(tmp_path)
     for args, env in (([f"--vk-icd={manifest}"], None), ([], {"VK_DRIVER_FILES": manifest})):
         proc = _run(*args, env=env)
         assert proc.returncode == 6, proc.stdout[-2000:] + proc.stderr[-2000:]
-        assert (
-            proc.stderr.strip()
-            == f"vkmap-cts: error: the driver named by {manifest} does not load: /nonexistent/libvulkan_vendor.so: cannot open shared object file: No such file or directory"
+        assert proc.stderr.strip() == (
+            f"vkmap-cts: error: the driver named by {manifest} does not load: /nonexistent/libvulkan_vendor.so: "
+            "cannot open shared object file: No such file or directory"
         )
         assert "verdict" not in proc.stdout
 
 
 def test_an_installed_driver_that_does_not_load_is_reported(tmp_path):
-    """A broken driver installed beside the one judged: the header, the verdict line and every report name it and why."""
+    """A broken driver installed beside the one judged: the header, the verdict line and every report name it and
+    why."""
     manifest = _broken_icd(tmp_path / "share" / "vulkan" / "icd.d")
     env = dict(os.environ, XDG_DATA_DIRS=f"{tmp_path / 'share'}:/usr/local/share:/usr/share")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/validation/test_vkMapMemory2.py", "-k", "null and KHR", f"--report-dir={tmp_path / 'out'}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "suites/validation/test_vkMapMemory2.py",
+            "-k",
+            "null and KHR",
+            f"--report-dir={tmp_path / 'out'}",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
     )
-    assert f"vulkan driver NOT LOADED: {manifest}" in proc.stdout and "1 installed driver(s) did not load: vendor_icd.json" in proc.stdout, proc.stdout[-2000:]
+    assert (
+        f"vulkan driver NOT LOADED: {manifest}" in proc.stdout
+        and "1 installed driver(s) did not load: vendor_icd.json" in proc.stdout
+    ), proc.stdout[-2000:]
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     assert doc["driver"]["driverLoadFailures"][0]["manifest"] == manifest
     assert "a driver did not load" in (tmp_path / "out" / "summary.md").read_text()
@@ -259,10 +354,15 @@ def test_an_installed_driver_that_does_not_load_is_reported(tmp_path):
 
 
 def test_the_ci_profile_has_no_explain_phase():
-    """The ci profile shrinks a failure but skips hypothesis' explain phase, which traces every line and can take minutes."""
+    """The ci profile shrinks a failure but skips hypothesis' explain phase, which traces every line and can take
+    minutes."""
     from hypothesis import Phase, settings
 
     import vkmap_cts.fixtures.plugins.profiles  # noqa: F401 - registers the profiles
 
     phases = settings.get_profile("ci").phases
-    assert Phase.explain not in phases and Phase.shrink in phases and Phase.explain in settings.get_profile("thorough").phases
+    assert (
+        Phase.explain not in phases
+        and Phase.shrink in phases
+        and Phase.explain in settings.get_profile("thorough").phases
+    )

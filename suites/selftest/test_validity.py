@@ -5,7 +5,16 @@ import pytest
 
 from vkmap_cts.fixtures.rules.validity import check
 from vkmap_cts.fixtures.vk import abi
-from vkmap_cts.fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall, MapCall, MapInfo, OtherStruct, PlacedInfo, UnmapCall, UnmapInfo
+from vkmap_cts.fixtures.vk.arguments import (
+    LegacyMapCall,
+    LegacyUnmapCall,
+    MapCall,
+    MapInfo,
+    OtherStruct,
+    PlacedInfo,
+    UnmapCall,
+    UnmapInfo,
+)
 from vkmap_cts.fixtures.vk.instance import MemoryType, PhysicalDevice, PlacedMapSupport
 from vkmap_cts.fixtures.vk.state import DeviceState, Mapping, MemoryState, ObjectState
 
@@ -50,14 +59,34 @@ def make_world():
     its features, C without the extension; memory on A and B."""
     objects = ObjectState()
     placed = PlacedMapSupport(True, False, True, ALIGN)
-    a = objects.add_device(DeviceState(0xA0, physical(placed), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2", "VK_EXT_map_memory_placed"}), placed))
+    a = objects.add_device(
+        DeviceState(
+            0xA0,
+            physical(placed),
+            abi.VK_API_VERSION_1_4,
+            frozenset({"VK_KHR_map_memory2", "VK_EXT_map_memory_placed"}),
+            placed,
+        )
+    )
     off = PlacedMapSupport(False, False, False, ALIGN)
-    b = objects.add_device(DeviceState(0xB0, physical(placed), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2", "VK_EXT_map_memory_placed"}), off))
-    c = objects.add_device(DeviceState(0xC0, physical(None), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2"}), None))
+    b = objects.add_device(
+        DeviceState(
+            0xB0,
+            physical(placed),
+            abi.VK_API_VERSION_1_4,
+            frozenset({"VK_KHR_map_memory2", "VK_EXT_map_memory_placed"}),
+            off,
+        )
+    )
+    c = objects.add_device(
+        DeviceState(0xC0, physical(None), abi.VK_API_VERSION_1_4, frozenset({"VK_KHR_map_memory2"}), None)
+    )
     objects.add_memory(MemoryState(0x300, c, SIZE, VISIBLE))
     objects.add_memory(MemoryState(0x301, c, SIZE, VISIBLE, mapped=Mapping("vkMapMemory2", 0, SIZE, 0x7400_0000_0000)))
     objects.add_memory(MemoryState(0x100, a, SIZE, VISIBLE))
-    objects.add_memory(MemoryState(0x101, a, SIZE, VISIBLE, mapped=Mapping("vkMapMemory2KHR", 0, SIZE, 0x7000_0000_0000)))
+    objects.add_memory(
+        MemoryState(0x101, a, SIZE, VISIBLE, mapped=Mapping("vkMapMemory2KHR", 0, SIZE, 0x7000_0000_0000))
+    )
     objects.add_memory(MemoryState(0x102, a, SIZE, DEVICE_ONLY))
     objects.add_memory(MemoryState(0x103, a, SIZE + 64, VISIBLE))
     objects.add_memory(MemoryState(0x104, a, SIZE, VISIBLE, host_import=True))
@@ -94,18 +123,31 @@ CASES = [
     ("VUID-vkMapMemory2-pMemoryMapInfo-parameter", MapCall("vkMapMemory2", 0xA0, None), map2()),
     ("VUID-vkMapMemory2-ppData-parameter", map2(pp_data=False), map2()),
     ("VUID-VkMemoryMapInfo-sType-sType", map2(sType=abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO), map2(sType=MAP_INFO)),
-    ("VUID-VkMemoryMapInfo-pNext-pNext", map2(next=(OtherStruct(abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),)), map2(next=(PlacedInfo(0),))),
+    (
+        "VUID-VkMemoryMapInfo-pNext-pNext",
+        map2(next=(OtherStruct(abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),)),
+        map2(next=(PlacedInfo(0),)),
+    ),
     ("VUID-VkMemoryMapInfo-sType-unique", map2(next=(PlacedInfo(0), PlacedInfo(0))), map2(next=(PlacedInfo(0),))),
     ("VUID-VkMemoryMapInfo-flags-parameter", map2(flags=0x2), map2(flags=0)),
     ("VUID-VkMemoryMapInfo-memory-parameter", map2(memory=0x999), map2()),
-    ("VUID-VkMemoryMapInfo-memory-parameter", map2(device=0xB0, memory=0x201), map2(device=0xB0, memory=0x200)),  # freed
+    (
+        "VUID-VkMemoryMapInfo-memory-parameter",
+        map2(device=0xB0, memory=0x201),
+        map2(device=0xB0, memory=0x200),
+    ),  # freed
     ("UNASSIGNED-VkMemoryMapInfo-memory-parent", map2(device=0xB0, memory=0x100), map2(device=0xB0, memory=0x200)),
     ("VUID-VkMemoryMapInfo-memory-07958", map2(memory=0x101), map2(memory=0x100)),
     ("VUID-VkMemoryMapInfo-offset-07959", map2(offset=SIZE), map2(offset=SIZE - 1)),
     ("VUID-VkMemoryMapInfo-size-07960", map2(size=0), map2(size=1)),
     ("VUID-VkMemoryMapInfo-size-07961", map2(offset=1, size=SIZE), map2(offset=1, size=SIZE - 1)),
     ("VUID-VkMemoryMapInfo-memory-07962", map2(memory=0x102), map2(memory=0x100)),
-    ("VUID-VkMemoryMapInfo-flags-09569", placed(memory=0x200, size=W) and MapCall("vkMapMemory2", 0xB0, MapInfo(0x200, flags=1, next=(PlacedInfo(0x7100_0000_0000),))), placed()),
+    (
+        "VUID-VkMemoryMapInfo-flags-09569",
+        placed(memory=0x200, size=W)
+        and MapCall("vkMapMemory2", 0xB0, MapInfo(0x200, flags=1, next=(PlacedInfo(0x7100_0000_0000),))),
+        placed(),
+    ),
     ("VUID-VkMemoryMapInfo-flags-09570", map2(flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT), placed()),
     ("VUID-VkMemoryMapInfo-flags-09570", placed(address=0), placed()),
     ("VUID-VkMemoryMapInfo-flags-09571", placed(offset=ALIGN), placed(offset=0)),
@@ -115,7 +157,11 @@ CASES = [
     ("VUID-VkMemoryMapInfo-flags-09575", placed(memory=0x104), placed(memory=0x100)),
     ("VUID-VkMemoryMapInfo-pNext-pNext", map2(next=(PlacedInfo(0, sType=MAP_INFO),)), map2(next=(PlacedInfo(0),))),
     ("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577", placed(address=0x7100_0000_0000 + 64), placed()),
-    ("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578", placed(address=0x7000_0000_0000 + ALIGN), placed(address=0x7000_0000_0000 + SIZE)),
+    (
+        "VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578",
+        placed(address=0x7000_0000_0000 + ALIGN),
+        placed(address=0x7000_0000_0000 + SIZE),
+    ),
     ("VUID-vkUnmapMemory2-device-parameter", unmap2(device=0xDEAD), unmap2()),
     ("VUID-vkUnmapMemory2-pMemoryUnmapInfo-parameter", UnmapCall("vkUnmapMemory2", 0xA0, None), unmap2()),
     ("VUID-VkMemoryUnmapInfo-sType-sType", unmap2(sType=MAP_INFO), unmap2()),
@@ -124,17 +170,33 @@ CASES = [
     ("VUID-VkMemoryUnmapInfo-memory-parameter", unmap2(memory=0x999), unmap2()),
     ("UNASSIGNED-VkMemoryUnmapInfo-memory-parent", unmap2(device=0xB0), unmap2()),
     ("VUID-VkMemoryUnmapInfo-memory-07964", unmap2(memory=0x100), unmap2(memory=0x101)),
-    ("VUID-VkMemoryUnmapInfo-flags-09579", unmap2(device=0xB0, memory=0x202, flags=1), unmap2(device=0xB0, memory=0x202)),
+    (
+        "VUID-VkMemoryUnmapInfo-flags-09579",
+        unmap2(device=0xB0, memory=0x202, flags=1),
+        unmap2(device=0xB0, memory=0x202),
+    ),
     ("VUID-vkMapMemory-device-parameter", LegacyMapCall(0xDEAD, 0x100), LegacyMapCall(0xA0, 0x100)),
     ("VUID-vkMapMemory-memory-parameter", LegacyMapCall(0xA0, 0x999), LegacyMapCall(0xA0, 0x100)),
     ("VUID-vkMapMemory-memory-parent", LegacyMapCall(0xB0, 0x100), LegacyMapCall(0xB0, 0x200)),
     ("VUID-vkMapMemory-ppData-parameter", LegacyMapCall(0xA0, 0x100, pp_data=False), LegacyMapCall(0xA0, 0x100)),
     ("VUID-vkMapMemory-flags-parameter", LegacyMapCall(0xA0, 0x100, flags=0x2), LegacyMapCall(0xA0, 0x100, flags=0)),
-    ("VUID-vkMapMemory-flags-09568", LegacyMapCall(0xA0, 0x100, flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT), LegacyMapCall(0xA0, 0x100, flags=0)),
+    (
+        "VUID-vkMapMemory-flags-09568",
+        LegacyMapCall(0xA0, 0x100, flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT),
+        LegacyMapCall(0xA0, 0x100, flags=0),
+    ),
     ("VUID-vkMapMemory-memory-00678", LegacyMapCall(0xA0, 0x101), LegacyMapCall(0xA0, 0x100)),
-    ("VUID-vkMapMemory-offset-00679", LegacyMapCall(0xA0, 0x100, offset=SIZE), LegacyMapCall(0xA0, 0x100, offset=SIZE - 1)),
+    (
+        "VUID-vkMapMemory-offset-00679",
+        LegacyMapCall(0xA0, 0x100, offset=SIZE),
+        LegacyMapCall(0xA0, 0x100, offset=SIZE - 1),
+    ),
     ("VUID-vkMapMemory-size-00680", LegacyMapCall(0xA0, 0x100, size=0), LegacyMapCall(0xA0, 0x100, size=1)),
-    ("VUID-vkMapMemory-size-00681", LegacyMapCall(0xA0, 0x100, offset=8, size=SIZE - 7), LegacyMapCall(0xA0, 0x100, offset=8, size=SIZE - 8)),
+    (
+        "VUID-vkMapMemory-size-00681",
+        LegacyMapCall(0xA0, 0x100, offset=8, size=SIZE - 7),
+        LegacyMapCall(0xA0, 0x100, offset=8, size=SIZE - 8),
+    ),
     ("VUID-vkMapMemory-memory-00682", LegacyMapCall(0xA0, 0x102), LegacyMapCall(0xA0, 0x100)),
     ("VUID-vkUnmapMemory-device-parameter", LegacyUnmapCall(0xDEAD, 0x101), LegacyUnmapCall(0xA0, 0x101)),
     ("VUID-vkUnmapMemory-memory-parameter", LegacyUnmapCall(0xA0, 0x999), LegacyUnmapCall(0xA0, 0x101)),
@@ -144,7 +206,9 @@ CASES = [
 
 
 # Through the KHR entry points the validator names the same rule by its core VUID, as a 1.4 layer does.
-SPELLED = [(v, b, g) for v, b, g in CASES] + [(v, _khr(b), _khr(g)) for v, b, g in CASES if isinstance(b, (MapCall, UnmapCall))]
+SPELLED = [(v, b, g) for v, b, g in CASES] + [
+    (v, _khr(b), _khr(g)) for v, b, g in CASES if isinstance(b, (MapCall, UnmapCall))
+]
 
 
 @pytest.mark.parametrize("vuid, bad, good", SPELLED, ids=[f"{c[0]}#{i}" for i, c in enumerate(SPELLED)])
@@ -190,7 +254,12 @@ def test_multi_instance_and_imported_host_memory(world):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from vkmap_cts.fixtures.rules.validity import _plainly_valid_map2, _plainly_valid_unmap2, check_map2_fully, check_unmap2_fully  # noqa: E402
+from vkmap_cts.fixtures.rules.validity import (  # noqa: E402
+    _plainly_valid_map2,
+    _plainly_valid_unmap2,
+    check_map2_fully,
+    check_unmap2_fully,
+)
 
 HANDLES = st.sampled_from([0x100, 0x101, 0x102, 0x103, 0x104, 0x200, 0x201, 0x202, 0x999])
 DEVICES = st.sampled_from([0xA0, 0xB0, 0xDEAD])
@@ -200,17 +269,43 @@ ANY_MAP = st.builds(
     MapCall,
     st.sampled_from(["vkMapMemory2KHR", "vkMapMemory2"]),
     DEVICES,
-    st.one_of(st.none(), st.builds(MapInfo, HANDLES, EDGES, EDGES, st.sampled_from([0, 1, 2]), CHAINS, st.sampled_from([abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO, 5]))),
+    st.one_of(
+        st.none(),
+        st.builds(
+            MapInfo,
+            HANDLES,
+            EDGES,
+            EDGES,
+            st.sampled_from([0, 1, 2]),
+            CHAINS,
+            st.sampled_from([abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO, 5]),
+        ),
+    ),
     st.booleans(),
 )
 ANY_UNMAP = st.builds(
     UnmapCall,
     st.sampled_from(["vkUnmapMemory2KHR", "vkUnmapMemory2"]),
     DEVICES,
-    st.one_of(st.none(), st.builds(UnmapInfo, HANDLES, st.sampled_from([0, 1, 2]), CHAINS, st.sampled_from([abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO, 5]))),
+    st.one_of(
+        st.none(),
+        st.builds(
+            UnmapInfo,
+            HANDLES,
+            st.sampled_from([0, 1, 2]),
+            CHAINS,
+            st.sampled_from([abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO, 5]),
+        ),
+    ),
 )
 # Calls that differ from a common valid call only in device, memory, offset and size: where the fast path says yes.
-NEAR_VALID_MAP = st.builds(lambda dev, mem, offset, size: MapCall("vkMapMemory2", dev, MapInfo(mem, offset, size)), DEVICES, HANDLES, EDGES, EDGES)
+NEAR_VALID_MAP = st.builds(
+    lambda dev, mem, offset, size: MapCall("vkMapMemory2", dev, MapInfo(mem, offset, size)),
+    DEVICES,
+    HANDLES,
+    EDGES,
+    EDGES,
+)
 NEAR_VALID_UNMAP = st.builds(lambda dev, mem: UnmapCall("vkUnmapMemory2", dev, UnmapInfo(mem)), DEVICES, HANDLES)
 
 
@@ -241,13 +336,17 @@ def test_fast_paths_take_the_common_calls():
 @pytest.mark.parametrize(
     "call, rule",
     [
-        (MapCall("vkMapMemory2", 0xC0, MapInfo(0x300, flags=1, next=(PlacedInfo(0x7100_0000_0000),))), "VUID-VkMemoryMapInfo-flags-09569"),
+        (
+            MapCall("vkMapMemory2", 0xC0, MapInfo(0x300, flags=1, next=(PlacedInfo(0x7100_0000_0000),))),
+            "VUID-VkMemoryMapInfo-flags-09569",
+        ),
         (UnmapCall("vkUnmapMemory2", 0xC0, UnmapInfo(0x301, flags=1)), "VUID-VkMemoryUnmapInfo-flags-09579"),
         (LegacyMapCall(0xC0, 0x300, flags=1), "VUID-vkMapMemory-flags-09568"),
     ],
 )
 def test_a_flag_of_an_extension_not_enabled_breaks_the_flags_rule_too(world, call, rule):
-    """On a device without VK_EXT_map_memory_placed its flag bits are no valid flags: the implicit flags rule is named beside the rule."""
+    """On a device without VK_EXT_map_memory_placed its flag bits are no valid flags: the implicit flags rule is named
+    beside the rule."""
     flags_rule = rule.rsplit("-", 1)[0] + "-parameter"
     assert {v.vuid for v in check(call, world)} == {rule, flags_rule}
     from vkmap_cts.fixtures.rules.validity import extension_flag_violations

@@ -36,7 +36,9 @@ def test_only_a_check_naming_its_rule_is_a_verdict(exc, kind):
     assert got["kind"] == kind
     parts = [str(e) for e in getattr(exc, "exceptions", ())] or [str(exc)]
     if kind == "flake":
-        assert got["message"].startswith("an example that failed did not fail the same way") and parts[0] in got["message"]
+        assert (
+            got["message"].startswith("an example that failed did not fail the same way") and parts[0] in got["message"]
+        )
     else:
         assert got["message"] and any(got["message"] in p for p in [str(exc), *parts])
 
@@ -46,7 +48,9 @@ class _Report:
     longrepr = "E   AttributeError: 'Device' object has no attribute 'lease'\n...\nE   'VK_EXT_memory_priority',"
 
     def __init__(self, kind):
-        self.user_properties = [("failure", {"kind": kind, "type": "AttributeError", "message": "'Device' object has no attribute 'lease'"})]
+        self.user_properties = [
+            ("failure", {"kind": kind, "type": "AttributeError", "message": "'Device' object has no attribute 'lease'"})
+        ]
 
 
 def test_a_suite_error_is_an_internal_error_never_a_fail():
@@ -56,7 +60,10 @@ def test_a_suite_error_is_an_internal_error_never_a_fail():
     assert results.outcome_of(_Report("flake")) == "Flake"
     rec = {"details": _Report.longrepr}
     results._name_the_rule(rec, _Report("suite").user_properties[0][1])
-    assert rec["message"] == "the suite's own error, not the driver's: AttributeError: 'Device' object has no attribute 'lease'"
+    assert (
+        rec["message"]
+        == "the suite's own error, not the driver's: AttributeError: 'Device' object has no attribute 'lease'"
+    )
     assert "rule" not in rec
 
 

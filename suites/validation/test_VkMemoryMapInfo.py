@@ -43,16 +43,28 @@ entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
 
 
 ROWS = [
-    *stype_rows("VUID-VkMemoryMapInfo-sType-sType", "VK_STRUCTURE_TYPE_MEMORY_MAP_INFO", "VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO"),
+    *stype_rows(
+        "VUID-VkMemoryMapInfo-sType-sType", "VK_STRUCTURE_TYPE_MEMORY_MAP_INFO", "VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO"
+    ),
     valid("VUID-VkMemoryMapInfo-pNext-pNext", "pNext = NULL"),
-    valid("VUID-VkMemoryMapInfo-pNext-pNext", "pNext = VkMemoryMapPlacedInfoEXT, ignored with flags 0", next=(PlacedInfo(0),)),
-    invalid("VUID-VkMemoryMapInfo-pNext-pNext", "pNext = a structure that does not extend it", next=(OtherStruct(abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),)),
+    valid(
+        "VUID-VkMemoryMapInfo-pNext-pNext",
+        "pNext = VkMemoryMapPlacedInfoEXT, ignored with flags 0",
+        next=(PlacedInfo(0),),
+    ),
+    invalid(
+        "VUID-VkMemoryMapInfo-pNext-pNext",
+        "pNext = a structure that does not extend it",
+        next=(OtherStruct(abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),),
+    ),
     valid("VUID-VkMemoryMapInfo-sType-unique", "one VkMemoryMapPlacedInfoEXT", next=(PlacedInfo(0),)),
     invalid("VUID-VkMemoryMapInfo-sType-unique", "two VkMemoryMapPlacedInfoEXT", next=(PlacedInfo(0), PlacedInfo(0))),
     *flags_rows("VUID-VkMemoryMapInfo-flags-parameter"),
     *memory_rows("VUID-VkMemoryMapInfo-memory-parameter", "UNASSIGNED-VkMemoryMapInfo-memory-parent"),
     valid("VUID-VkMemoryMapInfo-memory-07958", "memory not host mapped"),
-    *range_rows("VUID-VkMemoryMapInfo-offset-07959", "VUID-VkMemoryMapInfo-size-07960", "VUID-VkMemoryMapInfo-size-07961"),
+    *range_rows(
+        "VUID-VkMemoryMapInfo-offset-07959", "VUID-VkMemoryMapInfo-size-07960", "VUID-VkMemoryMapInfo-size-07961"
+    ),
     valid("VUID-VkMemoryMapInfo-memory-07962", "memory of a HOST_VISIBLE type"),
     valid("VUID-VkMemoryMapInfo-memory-07963", "memory allocated with one instance"),
 ]
@@ -62,7 +74,8 @@ ROWS = [
 @pytest.mark.parametrize("row", params(ROWS))
 @given(allocation_size=allocation_sizes(), data=st.data())
 def test_boundary_row(device, memory_pool, host_visible_types, entry, row, allocation_size, data):
-    """A valid row maps with VK_SUCCESS and an aligned pointer on any HOST_VISIBLE type; an invalid row is refused with exactly its VUID."""
+    """A valid row maps with VK_SUCCESS and an aligned pointer on any HOST_VISIBLE type; an invalid row is refused with
+    exactly its VUID."""
     require_entry(device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
     with memory_pool.lease(mt, allocation_size) as mem:
@@ -72,15 +85,21 @@ def test_boundary_row(device, memory_pool, host_visible_types, entry, row, alloc
 
 BETWEEN = {
     "VUID-VkMemoryMapInfo-offset-07959": lambda a: st.tuples(st.integers(0, a - 1), st.just(WHOLE)),
-    "VUID-VkMemoryMapInfo-size-07960": lambda a: st.integers(0, a - 1).flatmap(lambda o: st.tuples(st.just(o), st.integers(1, a - o))),
-    "VUID-VkMemoryMapInfo-size-07961": lambda a: st.integers(0, a - 1).flatmap(lambda o: st.tuples(st.just(o), st.integers(max(1, a - o - 64), a - o))),
+    "VUID-VkMemoryMapInfo-size-07960": lambda a: st.integers(0, a - 1).flatmap(
+        lambda o: st.tuples(st.just(o), st.integers(1, a - o))
+    ),
+    "VUID-VkMemoryMapInfo-size-07961": lambda a: st.integers(0, a - 1).flatmap(
+        lambda o: st.tuples(st.just(o), st.integers(max(1, a - o - 64), a - o))
+    ),
 }
 
 
 @entries
 @pytest.mark.parametrize("rule", [pytest.param(r, id=r.split("-", 2)[2], marks=covers(r)) for r in BETWEEN])
 @given(allocation_size=allocation_sizes(), data=st.data())
-def test_valid_range_between_the_boundaries(device, memory_pool, host_visible_types, entry, rule, allocation_size, data):
+def test_valid_range_between_the_boundaries(
+    device, memory_pool, host_visible_types, entry, rule, allocation_size, data
+):
     """Offsets and sizes drawn inside the rule's valid region map with VK_SUCCESS and an aligned pointer."""
     require_entry(device, entry)
     offset, size = data.draw(BETWEEN[rule](allocation_size), label="offset, size")
@@ -96,11 +115,16 @@ def test_valid_range_between_the_boundaries(device, memory_pool, host_visible_ty
 def test_two_devices_map_their_own_memory_at_once(device, second_device, host_visible_types, entry):
     """Memory of two devices, each mapped through its own device, both at once."""
     require_entry(device, entry)
-    with device.allocation(host_visible_types[0], SIZE) as a, second_device.allocation(host_visible_types[0], SIZE) as b:
+    with (
+        device.allocation(host_visible_types[0], SIZE) as a,
+        second_device.allocation(host_visible_types[0], SIZE) as b,
+    ):
         ra, rb = a.map2(entry=entry), b.map2(entry=entry)
         assert_success(ra)
         assert_success(rb)
-        assert ra.ptr != rb.ptr, f"UNASSIGNED-VkMemoryMapInfo-memory-parent: two live mappings share the address 0x{ra.ptr:x}"
+        assert ra.ptr != rb.ptr, (
+            f"UNASSIGNED-VkMemoryMapInfo-memory-parent: two live mappings share the address 0x{ra.ptr:x}"
+        )
         a.unmap2()
         b.unmap2()
 
@@ -110,7 +134,11 @@ def test_two_devices_map_their_own_memory_at_once(device, second_device, host_vi
 
 def _foreign_chains(allocation_size, drawn):
     """A structure that does not extend VkMemoryMapInfo, alone or after a VkMemoryMapPlacedInfoEXT."""
-    foreign = st.integers(0, 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT).map(OtherStruct)
+    foreign = (
+        st.integers(0, 2**31 - 1)
+        .filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT)
+        .map(OtherStruct)
+    )
     return st.tuples(st.booleans(), foreign).map(lambda t: (PlacedInfo(0), t[1]) if t[0] else (t[1],))
 
 
@@ -120,11 +148,21 @@ DRAWN = [
         "any sType but VK_STRUCTURE_TYPE_MEMORY_MAP_INFO",
         sType=st.integers(-(2**31), 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_INFO),
     ),
-    beyond("VUID-VkMemoryMapInfo-pNext-pNext", "a structure that does not extend it, alone or after a VkMemoryMapPlacedInfoEXT", next=_foreign_chains),
-    beyond("VUID-VkMemoryMapInfo-sType-unique", "two to four VkMemoryMapPlacedInfoEXT", next=st.integers(2, 4).map(lambda n: (PlacedInfo(0),) * n)),
+    beyond(
+        "VUID-VkMemoryMapInfo-pNext-pNext",
+        "a structure that does not extend it, alone or after a VkMemoryMapPlacedInfoEXT",
+        next=_foreign_chains,
+    ),
+    beyond(
+        "VUID-VkMemoryMapInfo-sType-unique",
+        "two to four VkMemoryMapPlacedInfoEXT",
+        next=st.integers(2, 4).map(lambda n: (PlacedInfo(0),) * n),
+    ),
     undefined_flag_bits("VUID-VkMemoryMapInfo-flags-parameter", "VkMemoryMapFlagBits"),
     no_live_handle("VUID-VkMemoryMapInfo-memory-parameter", "memory", OBJECTS.memories, "VkDeviceMemory"),
-    *drawn_range_rows("VUID-VkMemoryMapInfo-offset-07959", "VUID-VkMemoryMapInfo-size-07960", "VUID-VkMemoryMapInfo-size-07961"),
+    *drawn_range_rows(
+        "VUID-VkMemoryMapInfo-offset-07959", "VUID-VkMemoryMapInfo-size-07960", "VUID-VkMemoryMapInfo-size-07961"
+    ),
 ]
 
 
@@ -135,7 +173,11 @@ def test_drawn_violation(device, memory_pool, host_visible_types, entry, row, al
     """Values drawn beyond the rule's boundary, each breaking it alone, are refused with exactly its VUID."""
     require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], allocation_size) as mem:
-        assert_refused(device.driver, row.call(mem.map2_call, allocation_size, entry=entry, **row.draw(data, allocation_size)), {row.rule})
+        assert_refused(
+            device.driver,
+            row.call(mem.map2_call, allocation_size, entry=entry, **row.draw(data, allocation_size)),
+            {row.rule},
+        )
 
 
 @violates("VUID-VkMemoryMapInfo-memory-parameter")
@@ -197,12 +239,25 @@ PLACED_ROWS = [
     valid("VUID-VkMemoryMapInfo-flags-09571", "offset = 0"),
     valid("VUID-VkMemoryMapInfo-flags-09572", "size = VK_WHOLE_SIZE", size=WHOLE),
     valid("VUID-VkMemoryMapInfo-flags-09572", "size = allocationSize", size="allocationSize"),
-    valid("VUID-VkMemoryMapInfo-flags-09574", "size = allocationSize, a multiple of minPlacedMemoryMapAlignment", size="allocationSize"),
-    valid("VUID-VkMemoryMapInfo-flags-09651", "size = VK_WHOLE_SIZE of an allocation that is a multiple of minPlacedMemoryMapAlignment", size=WHOLE),
+    valid(
+        "VUID-VkMemoryMapInfo-flags-09574",
+        "size = allocationSize, a multiple of minPlacedMemoryMapAlignment",
+        size="allocationSize",
+    ),
+    valid(
+        "VUID-VkMemoryMapInfo-flags-09651",
+        "size = VK_WHOLE_SIZE of an allocation that is a multiple of minPlacedMemoryMapAlignment",
+        size=WHOLE,
+    ),
     valid("VUID-VkMemoryMapInfo-flags-09575", "memory not imported from host memory"),
     valid("VUID-VkMemoryMapPlacedInfoEXT-sType-sType", "sType = VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT"),
-    valid("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577", "pPlacedAddress a multiple of minPlacedMemoryMapAlignment"),
-    valid("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578", "the placed range ends where another live mapping's reservation begins"),
+    valid(
+        "VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577", "pPlacedAddress a multiple of minPlacedMemoryMapAlignment"
+    ),
+    valid(
+        "VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09578",
+        "the placed range ends where another live mapping's reservation begins",
+    ),
 ]
 
 
@@ -210,15 +265,21 @@ PLACED_ROWS = [
 @pytest.mark.parametrize("row", params(PLACED_ROWS))
 @given(pages=st.integers(1, 16))
 def test_placed_boundary_row(placed_device, host_visible_types, entry, row, pages):
-    """A placed map of whole pages at an aligned reserved address, next to another live mapping, maps there (or is declined, as the spec allows)."""
+    """A placed map of whole pages at an aligned reserved address, next to another live mapping, maps there (or is
+    declined, as the spec allows)."""
     require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
     size = pages * align
-    with placed_device.allocation(host_visible_types[0], size) as mem, placed_device.allocation(host_visible_types[0], align) as neighbour:
+    with (
+        placed_device.allocation(host_visible_types[0], size) as mem,
+        placed_device.allocation(host_visible_types[0], align) as neighbour,
+    ):
         assert_success(neighbour.map2())
         with reserved(size, align) as address:
             with failure_names_row(row):
-                result = placed_map(mem, address, entry, size=size if row.args.get("size") == "allocationSize" else WHOLE)
+                result = placed_map(
+                    mem, address, entry, size=size if row.args.get("size") == "allocationSize" else WHOLE
+                )
             if result is not None:
                 mem.unmap2()
         neighbour.unmap2()
@@ -248,7 +309,9 @@ def test_placed_flag_without_the_feature(device_without_placed, host_visible_typ
     """VK_MEMORY_MAP_PLACED_BIT_EXT on a device without memoryMapPlaced enabled."""
     require_entry(device_without_placed, entry)
     with device_without_placed.allocation(host_visible_types[0], SIZE) as mem:
-        assert_refused(device_without_placed.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09569"})
+        assert_refused(
+            device_without_placed.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09569"}
+        )
 
 
 @violates("VUID-VkMemoryMapInfo-flags-09570")
@@ -265,8 +328,16 @@ def test_placed_flag_without_an_address(placed_device, host_visible_types, entry
 
 # Arguments given as functions take (pages, k, align): allocations of ``pages`` pages (2 to 8), k of them mapped.
 PLACED_INVALID_ROWS = [
-    invalid("VUID-VkMemoryMapInfo-flags-09571", "offset = k pages without memoryMapRangePlaced", offset=lambda pa: pa[1] * pa[2]),
-    invalid("VUID-VkMemoryMapInfo-flags-09572", "size = k pages, less than allocationSize, without memoryMapRangePlaced", size=lambda pa: pa[1] * pa[2]),
+    invalid(
+        "VUID-VkMemoryMapInfo-flags-09571",
+        "offset = k pages without memoryMapRangePlaced",
+        offset=lambda pa: pa[1] * pa[2],
+    ),
+    invalid(
+        "VUID-VkMemoryMapInfo-flags-09572",
+        "size = k pages, less than allocationSize, without memoryMapRangePlaced",
+        size=lambda pa: pa[1] * pa[2],
+    ),
 ]
 
 
@@ -280,7 +351,9 @@ def test_placed_range_without_range_placement(placed_device, host_visible_types,
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], pages * align) as mem:
         k = data.draw(st.integers(1, pages - 1), label="k pages")
-        assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry, **row.arguments((pages, k, align))), {row.rule})
+        assert_refused(
+            placed_device.driver, _placed_call(mem, 1 << 40, entry, **row.arguments((pages, k, align))), {row.rule}
+        )
 
 
 @violates("VUID-VkMemoryMapInfo-flags-09573")
@@ -291,13 +364,18 @@ def test_range_placed_offset_not_aligned(placed_device, host_visible_types, entr
     require(placed_device.placed.memory_map_range_placed, "memoryMapRangePlaced")
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], 4 * align) as mem:
-        assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry, offset=64, size=align), {"VUID-VkMemoryMapInfo-flags-09573"})
+        assert_refused(
+            placed_device.driver,
+            _placed_call(mem, 1 << 40, entry, offset=64, size=align),
+            {"VUID-VkMemoryMapInfo-flags-09573"},
+        )
 
 
 @violates("VUID-VkMemoryMapInfo-flags-09575")
 @entries
 def test_placed_map_of_imported_host_memory(placed_device, import_host_memory, entry):
-    """A placed map of memory imported from a host allocation (VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT)."""
+    """A placed map of memory imported from a host allocation
+    (VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT)."""
     require_entry(placed_device, entry)
     mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
     try:
@@ -308,8 +386,18 @@ def test_placed_map_of_imported_host_memory(placed_device, import_host_memory, e
 
 # The allocation is one page plus ``extra`` bytes, so that neither size is a multiple of minPlacedMemoryMapAlignment.
 PLACED_SIZE_DRAWN = [
-    beyond("VUID-VkMemoryMapInfo-flags-09574", "size = allocationSize, one page plus 1 to 4095 bytes", extra=st.integers(1, 4095), size=st.just("allocationSize")),
-    beyond("VUID-VkMemoryMapInfo-flags-09651", "size = VK_WHOLE_SIZE of one page plus 1 to 4095 bytes", extra=st.integers(1, 4095), size=st.just(WHOLE)),
+    beyond(
+        "VUID-VkMemoryMapInfo-flags-09574",
+        "size = allocationSize, one page plus 1 to 4095 bytes",
+        extra=st.integers(1, 4095),
+        size=st.just("allocationSize"),
+    ),
+    beyond(
+        "VUID-VkMemoryMapInfo-flags-09651",
+        "size = VK_WHOLE_SIZE of one page plus 1 to 4095 bytes",
+        extra=st.integers(1, 4095),
+        size=st.just(WHOLE),
+    ),
 ]
 
 
@@ -317,7 +405,8 @@ PLACED_SIZE_DRAWN = [
 @pytest.mark.parametrize("row", params(PLACED_SIZE_DRAWN))
 @given(data=st.data())
 def test_placed_size_not_aligned(placed_device, host_visible_types, entry, row, data):
-    """A whole placed map of an allocation whose size is no multiple of minPlacedMemoryMapAlignment is refused with exactly its VUID."""
+    """A whole placed map of an allocation whose size is no multiple of minPlacedMemoryMapAlignment is refused with
+    exactly its VUID."""
     require_entry(placed_device, entry)
     drawn = row.draw(data)
     page = placed_device.placed.min_placed_memory_map_alignment

@@ -24,10 +24,15 @@ entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
 @entries
 @given(stype=st.integers(-(2**31), 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT))
 def test_wrong_stype(device, memory_pool, host_visible_types, entry, stype):
-    """A VkMemoryMapPlacedInfoEXT whose sType is not its own is, by its sType, a structure that does not extend VkMemoryMapInfo."""
+    """A VkMemoryMapPlacedInfoEXT whose sType is not its own is, by its sType, a structure that does not extend
+    VkMemoryMapInfo."""
     require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
-        assert_refused(device.driver, mem.map2_call(next=(PlacedInfo(0, sType=stype),), entry=entry), {"VUID-VkMemoryMapInfo-pNext-pNext"})
+        assert_refused(
+            device.driver,
+            mem.map2_call(next=(PlacedInfo(0, sType=stype),), entry=entry),
+            {"VUID-VkMemoryMapInfo-pNext-pNext"},
+        )
 
 
 @violates("VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577")
@@ -50,7 +55,10 @@ def test_address_overlaps_a_live_mapping(placed_device, host_visible_types, entr
     """The placed range overlaps the mapping of another memory object (placed there first)."""
     require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
-    with placed_device.allocation(host_visible_types[0], 4 * align) as first, placed_device.allocation(host_visible_types[0], pages * align) as second:
+    with (
+        placed_device.allocation(host_visible_types[0], 4 * align) as first,
+        placed_device.allocation(host_visible_types[0], pages * align) as second,
+    ):
         with reserved(12 * align, align) as base:
             existing = base + 4 * align
             assert_success(first.map2(flags=PLACED, next=(PlacedInfo(existing),)))

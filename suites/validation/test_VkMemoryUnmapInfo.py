@@ -35,10 +35,18 @@ RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 entries = pytest.mark.parametrize("entry", UNMAP2_ENTRIES)
 
 ROWS = [
-    *command_rows("VUID-vkUnmapMemory2-device-parameter", "VUID-vkUnmapMemory2-pMemoryUnmapInfo-parameter", "VkMemoryUnmapInfo"),
-    *stype_rows("VUID-VkMemoryUnmapInfo-sType-sType", "VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO", "VK_STRUCTURE_TYPE_MEMORY_MAP_INFO"),
+    *command_rows(
+        "VUID-vkUnmapMemory2-device-parameter", "VUID-vkUnmapMemory2-pMemoryUnmapInfo-parameter", "VkMemoryUnmapInfo"
+    ),
+    *stype_rows(
+        "VUID-VkMemoryUnmapInfo-sType-sType", "VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO", "VK_STRUCTURE_TYPE_MEMORY_MAP_INFO"
+    ),
     valid("VUID-VkMemoryUnmapInfo-pNext-pNext", "pNext = NULL"),
-    invalid("VUID-VkMemoryUnmapInfo-pNext-pNext", "pNext = VkMemoryMapPlacedInfoEXT, which extends only VkMemoryMapInfo", next=(PlacedInfo(0),)),
+    invalid(
+        "VUID-VkMemoryUnmapInfo-pNext-pNext",
+        "pNext = VkMemoryMapPlacedInfoEXT, which extends only VkMemoryMapInfo",
+        next=(PlacedInfo(0),),
+    ),
     *flags_rows("VUID-VkMemoryUnmapInfo-flags-parameter"),
     *memory_rows("VUID-VkMemoryUnmapInfo-memory-parameter", "UNASSIGNED-VkMemoryUnmapInfo-memory-parent"),
     valid("VUID-VkMemoryUnmapInfo-memory-07964", "memory host mapped"),
@@ -50,7 +58,8 @@ ROWS = [
 @pytest.mark.parametrize("row", params(ROWS))
 @given(mapped_by=st.sampled_from(MAP_ENTRIES))
 def test_boundary_row(device, memory_pool, host_visible_types, entry, row, mapped_by):
-    """A valid row unmaps a mapping made by any map entry point with VK_SUCCESS; an invalid row is refused with exactly its VUID."""
+    """A valid row unmaps a mapping made by any map entry point with VK_SUCCESS; an invalid row is refused with exactly
+    its VUID."""
     require_entry(device, entry)
     require_entry(device, mapped_by)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
@@ -70,19 +79,27 @@ def test_boundary_row(device, memory_pool, host_visible_types, entry, row, mappe
 @covers("VUID-VkMemoryUnmapInfo-flags-09579", "GUARANTEE-unmap-reserve")
 @entries
 def test_unmap_reserve_with_the_feature(placed_device, host_visible_types, entry):
-    """With memoryUnmapReserve, VK_MEMORY_UNMAP_RESERVE_BIT_EXT after a placed map reaches the driver, which unmaps or declines as the spec allows."""
+    """With memoryUnmapReserve, VK_MEMORY_UNMAP_RESERVE_BIT_EXT after a placed map reaches the driver, which unmaps or
+    declines as the spec allows."""
     require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], align) as mem:
         with reserved(align, align) as address:
             if placed_map(mem, address) is None:
-                not_supported("the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)")
+                not_supported(
+                    "the driver declined the placed map (VK_ERROR_MEMORY_MAP_FAILED, which the specification allows)"
+                )
             result = mem.unmap2(flags=RESERVE, entry=entry)
             if result == abi.VK_ERROR_MEMORY_MAP_FAILED:  # allowed: the memory stays mapped
-                assert mem.unmap2(entry=entry) == abi.VK_SUCCESS, "GUARANTEE-unmap-reserve: the plain unmap after a declined reservation failed"
+                assert mem.unmap2(entry=entry) == abi.VK_SUCCESS, (
+                    "GUARANTEE-unmap-reserve: the plain unmap after a declined reservation failed"
+                )
             else:
-                assert result == abi.VK_SUCCESS, f"GUARANTEE-unmap-reserve: {entry} with VK_MEMORY_UNMAP_RESERVE_BIT_EXT returned {abi.result_name(result)}"
+                assert result == abi.VK_SUCCESS, (
+                    f"GUARANTEE-unmap-reserve: {entry} with VK_MEMORY_UNMAP_RESERVE_BIT_EXT returned "
+                    f"{abi.result_name(result)}"
+                )
 
 
 # -- invalid side, beyond the boundaries ----------------------------------------------------------
@@ -95,7 +112,11 @@ DRAWN = [
         "any sType but VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO",
         sType=st.integers(-(2**31), 2**31 - 1).filter(lambda s: s != abi.VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO),
     ),
-    beyond("VUID-VkMemoryUnmapInfo-pNext-pNext", "any structure: none extends VkMemoryUnmapInfo", next=st.integers(0, 2**31 - 1).map(lambda s: (OtherStruct(s),))),
+    beyond(
+        "VUID-VkMemoryUnmapInfo-pNext-pNext",
+        "any structure: none extends VkMemoryUnmapInfo",
+        next=st.integers(0, 2**31 - 1).map(lambda s: (OtherStruct(s),)),
+    ),
     undefined_flag_bits("VUID-VkMemoryUnmapInfo-flags-parameter", "VkMemoryUnmapFlagBits"),
     no_live_handle("VUID-VkMemoryUnmapInfo-memory-parameter", "memory", OBJECTS.memories, "VkDeviceMemory"),
 ]
@@ -105,7 +126,8 @@ DRAWN = [
 @pytest.mark.parametrize("row", params(DRAWN))
 @given(data=st.data())
 def test_drawn_violation(device, memory_pool, host_visible_types, entry, row, data):
-    """Values drawn beyond the rule's boundary, each breaking it alone, are refused with exactly its VUID while the memory is mapped."""
+    """Values drawn beyond the rule's boundary, each breaking it alone, are refused with exactly its VUID while the
+    memory is mapped."""
     require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         assert_success(mem.map2())
@@ -148,7 +170,11 @@ def test_reserve_without_the_feature(device_without_placed, host_visible_types, 
     require_entry(device_without_placed, entry)
     with device_without_placed.allocation(host_visible_types[0], 4096) as mem:
         assert_success(mem.map2())
-        assert_refused(device_without_placed.driver, mem.unmap2_call(flags=RESERVE, entry=entry), {"VUID-VkMemoryUnmapInfo-flags-09579"})
+        assert_refused(
+            device_without_placed.driver,
+            mem.unmap2_call(flags=RESERVE, entry=entry),
+            {"VUID-VkMemoryUnmapInfo-flags-09579"},
+        )
         mem.unmap2()
 
 
@@ -161,7 +187,9 @@ def test_reserve_on_imported_host_memory(placed_device, import_host_memory, entr
     mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
     try:
         assert_success(mem.map2())
-        assert_refused(placed_device.driver, mem.unmap2_call(flags=RESERVE, entry=entry), {"VUID-VkMemoryUnmapInfo-flags-09580"})
+        assert_refused(
+            placed_device.driver, mem.unmap2_call(flags=RESERVE, entry=entry), {"VUID-VkMemoryUnmapInfo-flags-09580"}
+        )
         mem.unmap2()
     finally:
         placed_device.free(mem)

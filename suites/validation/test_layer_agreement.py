@@ -57,7 +57,9 @@ def test_layer_reports_the_validators_vuid(layered, request, name, build, premap
         ours = {v.vuid for v in validity.check(call, device.objects)}
         theirs = layer_vuids(instance, device.driver, call)
         if ours != theirs:
-            request.node.user_properties.append(("layer_disagreements", [{"case": name, "validator": sorted(ours), "layer": sorted(theirs)}]))
+            request.node.user_properties.append(
+                ("layer_disagreements", [{"case": name, "validator": sorted(ours), "layer": sorted(theirs)}])
+            )
         assert ours == theirs, f"{name}: the reference validator says {sorted(ours)}, {LAYER} says {sorted(theirs)}"
     finally:
         if mem.mapping is not None:

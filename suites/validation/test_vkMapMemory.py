@@ -44,14 +44,17 @@ MAP_ROWS = [
     valid("VUID-vkMapMemory-memory-00682", "memory of a HOST_VISIBLE type"),
     valid("VUID-vkMapMemory-memory-00683", "memory allocated with one instance"),
     valid("VUID-vkMapMemory-flags-09568", "flags without VK_MEMORY_MAP_PLACED_BIT_EXT"),
-    invalid("VUID-vkMapMemory-flags-09568", "flags = VK_MEMORY_MAP_PLACED_BIT_EXT", flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT),
+    invalid(
+        "VUID-vkMapMemory-flags-09568", "flags = VK_MEMORY_MAP_PLACED_BIT_EXT", flags=abi.VK_MEMORY_MAP_PLACED_BIT_EXT
+    ),
 ]
 
 
 @pytest.mark.parametrize("row", params(MAP_ROWS))
 @given(allocation_size=allocation_sizes(), data=st.data())
 def test_map_boundary_row(device, memory_pool, host_visible_types, row, allocation_size, data):
-    """A valid row maps with VK_SUCCESS and an aligned pointer on any HOST_VISIBLE type; an invalid row is refused with exactly its VUID."""
+    """A valid row maps with VK_SUCCESS and an aligned pointer on any HOST_VISIBLE type; an invalid row is refused with
+    exactly its VUID."""
     with memory_pool.lease(data.draw(st.sampled_from(host_visible_types), label="memory type"), allocation_size) as mem:
         if map_row(device, row, row.call(mem.map_call, allocation_size), device.driver.map):
             mem.unmap()
@@ -67,7 +70,8 @@ UNMAP_ROWS = [
 @pytest.mark.parametrize("row", params(UNMAP_ROWS))
 @given(mapped_by=st.sampled_from(["vkMapMemory2KHR", "vkMapMemory"]))
 def test_unmap_boundary_row(device, memory_pool, host_visible_types, row, mapped_by):
-    """A valid row unmaps a mapping made by vkMapMemory2KHR or vkMapMemory; an invalid row is refused with exactly its VUID."""
+    """A valid row unmaps a mapping made by vkMapMemory2KHR or vkMapMemory; an invalid row is refused with exactly its
+    VUID."""
     with memory_pool.lease(host_visible_types[0], SIZE) as mem:
         assert_success(mem.map_with(mapped_by))
         call = row.call(mem.unmap_call)
@@ -95,9 +99,12 @@ MAP_DRAWN = [
 @pytest.mark.parametrize("row", params(MAP_DRAWN))
 @given(allocation_size=allocation_sizes(65536), data=st.data())
 def test_map_drawn_violation(device, memory_pool, host_visible_types, row, allocation_size, data):
-    """vkMapMemory with values drawn beyond the rule's boundary, each breaking it alone, is refused with exactly its VUID."""
+    """vkMapMemory with values drawn beyond the rule's boundary, each breaking it alone, is refused with exactly its
+    VUID."""
     with memory_pool.lease(host_visible_types[0], allocation_size) as mem:
-        assert_refused(device.driver, row.call(mem.map_call, allocation_size, **row.draw(data, allocation_size)), {row.rule})
+        assert_refused(
+            device.driver, row.call(mem.map_call, allocation_size, **row.draw(data, allocation_size)), {row.rule}
+        )
 
 
 UNMAP_DRAWN = [
@@ -109,7 +116,8 @@ UNMAP_DRAWN = [
 @pytest.mark.parametrize("row", params(UNMAP_DRAWN))
 @given(data=st.data())
 def test_unmap_drawn_violation(device, memory_pool, host_visible_types, row, data):
-    """vkUnmapMemory with a handle drawn from those that name no live object is refused with exactly its VUID while the memory is mapped."""
+    """vkUnmapMemory with a handle drawn from those that name no live object is refused with exactly its VUID while the
+    memory is mapped."""
     with memory_pool.lease(host_visible_types[0], SIZE) as mem:
         assert_success(mem.map())
         try:
@@ -122,7 +130,9 @@ def test_unmap_drawn_violation(device, memory_pool, host_visible_types, row, dat
 def test_map_of_memory_of_another_device(device, second_device, host_visible_types):
     """vkMapMemory of memory allocated from another device."""
     with second_device.allocation(host_visible_types[0], SIZE) as other:
-        assert_refused(device.driver, LegacyMapCall(device.state.handle, other.handle), {"VUID-vkMapMemory-memory-parent"})
+        assert_refused(
+            device.driver, LegacyMapCall(device.state.handle, other.handle), {"VUID-vkMapMemory-memory-parent"}
+        )
 
 
 @violates("VUID-vkUnmapMemory-memory-parent")
@@ -130,7 +140,9 @@ def test_unmap_of_memory_of_another_device(device, second_device, host_visible_t
     """vkUnmapMemory of memory mapped on another device."""
     with second_device.allocation(host_visible_types[0], SIZE) as other:
         assert_success(other.map())
-        assert_refused(device.driver, LegacyUnmapCall(device.state.handle, other.handle), {"VUID-vkUnmapMemory-memory-parent"})
+        assert_refused(
+            device.driver, LegacyUnmapCall(device.state.handle, other.handle), {"VUID-vkUnmapMemory-memory-parent"}
+        )
         other.unmap()
 
 

@@ -18,7 +18,9 @@ from vkmap_cts.fixtures.vk.state import OBJECTS
 entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
 
 ROWS = [
-    *command_rows("VUID-vkMapMemory2-device-parameter", "VUID-vkMapMemory2-pMemoryMapInfo-parameter", "VkMemoryMapInfo"),
+    *command_rows(
+        "VUID-vkMapMemory2-device-parameter", "VUID-vkMapMemory2-pMemoryMapInfo-parameter", "VkMemoryMapInfo"
+    ),
     no_live_handle("VUID-vkMapMemory2-device-parameter", "device", OBJECTS.devices, "VkDevice"),
     valid("VUID-vkMapMemory2-ppData-parameter", "ppData = a writable pointer"),
     invalid("VUID-vkMapMemory2-ppData-parameter", "ppData = NULL", pp_data=False),
@@ -29,8 +31,10 @@ ROWS = [
 @pytest.mark.parametrize("row", params(ROWS))
 @given(data=st.data())
 def test_boundary_row(device, memory_pool, host_visible_types, entry, row, data):
-    """A valid device, pMemoryMapInfo and ppData map with VK_SUCCESS and an aligned pointer; NULL pMemoryMapInfo or ppData, or a device
-    handle drawn from those that name no live VkDevice, is refused with exactly its VUID (the parent rule is not judged without a device)."""
+    """A valid device, pMemoryMapInfo and ppData map with VK_SUCCESS and an aligned pointer; NULL pMemoryMapInfo or
+    ppData, or a device handle drawn from those that name no live VkDevice, is refused with exactly its VUID (the parent
+    rule is not judged
+    without a device)."""
     require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         if map_row(device, row, row.call(mem.map2_call, entry=entry, **row.draw(data)), device.driver.map2):

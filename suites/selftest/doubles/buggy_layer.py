@@ -24,10 +24,14 @@ CannotBuild = layers.CannotBuild
 
 def build(dest: pathlib.Path) -> pathlib.Path:
     """Compile the layer into ``dest`` and write its manifest there; returns ``dest``."""
-    layer = {"name": NAME, "description": "vkmap-cts self-test double: breaks vkMapMemory/vkMapMemory2(KHR) as VKMAP_BUGGY_LAYER_BUG says"}
+    layer = {
+        "name": NAME,
+        "description": "vkmap-cts self-test double: breaks vkMapMemory/vkMapMemory2(KHR) as VKMAP_BUGGY_LAYER_BUG says",
+    }
     return layers.build(dest, SOURCE, LIBRARY, MANIFEST, layer)
 
 
 def enabling(dest: pathlib.Path, bug: str) -> dict[str, str]:
-    """The variables (to merge into a child's environment) that make the loader enable the layer built in ``dest``, with ``bug``."""
+    """The variables (to merge into a child's environment) that make the loader enable the layer built in ``dest``, with
+    ``bug``."""
     return layers.enabling(dest, NAME, "VKMAP_BUGGY_LAYER_BUG", bug)

@@ -15,20 +15,34 @@ class CannotBuild(RuntimeError):
 
 
 def build(dest: pathlib.Path, source: pathlib.Path, library: str, manifest: str, layer: dict) -> pathlib.Path:
-    """Compile ``source`` into ``dest``/``library`` and write the manifest ``dest``/``manifest`` for it, its "layer" object
-    ``layer`` (name, description, ...) with the library's path, type and versions added; returns ``dest``."""
+    """Compile ``source`` into ``dest``/``library`` and write the manifest ``dest``/``manifest`` for it, its "layer"
+    object ``layer`` (name, description, ...) with the library's path, type and versions added; returns ``dest``."""
     cc = shutil.which("cc")
     if cc is None:
         raise CannotBuild("no C compiler: `cc` is not on PATH (Debian: apt-get install gcc)")
     dest = pathlib.Path(dest).resolve()
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / library
-    done = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-Wall", "-o", str(path), str(source), "-lpthread"], capture_output=True, text=True)
+    done = subprocess.run(
+        [cc, "-shared", "-fPIC", "-O1", "-Wall", "-o", str(path), str(source), "-lpthread"],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         if "vulkan/" in done.stderr and "No such file" in done.stderr:
-            raise CannotBuild(f"no Vulkan headers (vulkan/vulkan.h, vulkan/vk_layer.h; Debian: apt-get install libvulkan-dev): {done.stderr.strip()}")
+            raise CannotBuild(
+                "no Vulkan headers (vulkan/vulkan.h, vulkan/vk_layer.h; Debian: apt-get install libvulkan-dev): "
+                f"{done.stderr.strip()}"
+            )
         raise CannotBuild(f"cc could not build {source.name}:\n{done.stderr.strip()}")
-    fields = {"name": layer["name"], "type": "INSTANCE", "library_path": str(path), "api_version": "1.4.0", "implementation_version": "1", **layer}
+    fields = {
+        "name": layer["name"],
+        "type": "INSTANCE",
+        "library_path": str(path),
+        "api_version": "1.4.0",
+        "implementation_version": "1",
+        **layer,
+    }
     (dest / manifest).write_text(json.dumps({"file_format_version": "1.1.0", "layer": fields}, indent=4) + "\n")
     return dest
 
@@ -37,7 +51,9 @@ def enabling(dest: pathlib.Path, name: str, variable: str, bug: str | None) -> d
     """The variables (to merge into a child's environment) that make the loader enable the layer ``name`` built in
     ``dest``, with ``bug`` in its own ``variable``."""
     return {
-        "VK_LAYER_PATH": str(pathlib.Path(dest).resolve()),  # the loader's explicit-layer search path (replaces the default one)
+        "VK_LAYER_PATH": str(
+            pathlib.Path(dest).resolve()
+        ),  # the loader's explicit-layer search path (replaces the default one)
         "VK_INSTANCE_LAYERS": name,  # enables it in every vkCreateInstance, as if the application had asked
         variable: bug or "",
     }

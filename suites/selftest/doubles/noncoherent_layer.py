@@ -31,8 +31,8 @@ def build(dest: pathlib.Path) -> pathlib.Path:
     """Compile the layer into ``dest`` and write its manifest there; returns ``dest``."""
     layer = {
         "name": NAME,
-        "description": "vkmap-cts driver double: a conformant driver over another one, adding a non-coherent HOST_VISIBLE memory type "
-        "and VK_EXT_map_memory_placed (broken as VKMAP_NONCOHERENT_LAYER_BUG says)",
+        "description": "vkmap-cts driver double: a conformant driver over another one, adding a non-coherent "
+        "HOST_VISIBLE memory type and VK_EXT_map_memory_placed (broken as VKMAP_NONCOHERENT_LAYER_BUG says)",
         # The loader accepts an extension in vkCreateDevice only where the driver or an enabled layer lists it.
         "device_extensions": [{"name": "VK_EXT_map_memory_placed", "spec_version": "1", "entrypoints": []}],
     }
@@ -40,5 +40,6 @@ def build(dest: pathlib.Path) -> pathlib.Path:
 
 
 def enabling(dest: pathlib.Path, bug: str | None = None) -> dict[str, str]:
-    """The variables (to merge into a child's environment) that make the loader enable the layer built in ``dest``, with ``bug`` (None: conformant)."""
+    """The variables (to merge into a child's environment) that make the loader enable the layer built in ``dest``, with
+    ``bug`` (None: conformant)."""
     return layers.enabling(dest, NAME, "VKMAP_NONCOHERENT_LAYER_BUG", bug)
