@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from vkmap_cts.reports import gate, model, render
+from vkmap_cts.reports import gate, html, model, render
 from vkmap_cts.reports.model import FAILING
 
 # What diff calls a regression, by kind; each can be allowed with --allow KIND.
@@ -156,10 +156,10 @@ def diff(old: dict, new: dict) -> dict[str, list]:
 def side_by_side_html(doc: dict) -> str:
     rows = doc.get("sideBySide", [])
     names = [r["label"] for r in doc.get("runs", [])]
-    head = "".join(f"<th>{render.E(n)}</th>" for n in names)
+    head = "".join(f"<th>{html.E(n)}</th>" for n in names)
     body = "".join(
-        f"<tr><td><code>{render.E(r['nodeid'])}</code></td>"
-        + "".join(f"<td>{render._badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names)
+        f"<tr><td><code>{html.E(r['nodeid'])}</code></td>"
+        + "".join(f"<td>{html.badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names)
         + "</tr>"
         for r in rows
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from vkmap_cts.reports import gate, model, render
+from vkmap_cts.reports import gate, html, model, render
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "reports" / "results.schema.json").read_text())
@@ -80,7 +80,7 @@ def test_driver_strings_are_escaped_everywhere():
         "deviceUUID": "u",
     }
     doc = _doc([_t("t<script>", "Fail", details="<script>x</script>")], evil)
-    page = render.report_html(doc)
+    page = html.report(doc)
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     md = render.summary_md(doc)
