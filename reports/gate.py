@@ -8,6 +8,8 @@ fail that now pass are listed so the baseline can shrink.
 deqp-runner's skips.txt and flakes.txt are read too (``--skips``, ``--flakes``): one
 regular expression per line, searched in the test ID; ``#`` starts a comment.  A test a
 skip matches is not run (Skip); a failing test a flake matches is a Flake, not a failure.
+
+All three read a renamed test's old ID as its new one (reports/test_ids.py, test-id-aliases.txt).
 """
 
 from __future__ import annotations
@@ -15,20 +17,24 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from vkmap_cts.reports import test_ids
 from vkmap_cts.reports.model import DRIVER_FAILING, FAILING
 
 EXPECTABLE = DRIVER_FAILING + ("Flake", "Skip")  # never InternalError: the suite's own error is fixed, not expected
 
 
-def load_patterns(path: Path) -> list[tuple[int, re.Pattern]]:
-    """(line number, regex) of a deqp-runner skips or flakes file; a ValueError names a bad line."""
+def load_patterns(
+    path: Path, option: str = "--skips", notes: test_ids.Notes | None = None
+) -> list[tuple[int, re.Pattern]]:
+    """(line number, regex) of a deqp-runner skips or flakes file, a line naming a renamed test's old ID read as
+    its new ID (test_ids.py; ``notes`` gets the warnings); a ValueError names a bad line."""
     out = []
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         try:
-            out.append((n, re.compile(line)))
+            out.append((n, test_ids.current_pattern(line, option, f"{path}:{n}", notes)))
         except re.error as e:
             raise ValueError(f"{path}:{n}: not a regular expression ({e}): {line!r}") from None
     return out
@@ -44,11 +50,13 @@ def patterns_of(config, option: str) -> list[tuple[int, re.Pattern]]:
     key = "_vk_patterns" + option
     if not hasattr(config, key):
         path = config.getoption(option)
-        setattr(config, key, load_patterns(Path(path)) if path else [])
+        setattr(config, key, load_patterns(Path(path), option) if path else [])
     return getattr(config, key)
 
 
-def load(path: Path) -> dict[str, str]:
+def load(path: Path, notes: test_ids.Notes | None = None) -> dict[str, str]:
+    """test ID -> expected outcome of a baseline, a renamed test's old ID read as its new ID (test_ids.py;
+    ``notes`` gets the warnings, and the lines that name no test); a ValueError names a bad line."""
     expected = {}
     for n, line in enumerate(Path(path).read_text().splitlines(), 1):
         line = line.split("#", 1)[0].strip()
@@ -59,7 +67,7 @@ def load(path: Path) -> dict[str, str]:
             raise ValueError(
                 f"{path}:{n}: expected 'test,Outcome' with Outcome one of {', '.join(EXPECTABLE)}: {line!r}"
             )
-        expected[test] = outcome
+        expected[test_ids.current(test, "--baseline", f"{path}:{n}", notes)] = outcome
     return expected
 
 
@@ -76,6 +84,41 @@ def compare(tests: list[dict], expected: dict[str, str]) -> dict[str, list]:
         elif got == "Pass" and want in FAILING:
             out["unexpected_passes"].append((t["nodeid"], want))
     return out
+
+
+def judged(tests: list[dict], expected: dict[str, str], baseline: str) -> dict:
+    """The gate's verdict on a run against ``baseline`` (its expected failures): what results.json stores under
+    "gate", with the exit status the gate gives (1 on a new failure, else 0)."""
+    result = compare(tests, expected)
+    new = [t for t, _ in result["new_failures"]]
+    return {
+        "baseline": str(baseline),
+        "newFailures": new,
+        "expected": [t for t, _ in result["expected_failures"]],
+        "flakes": [t for t, _ in result["flakes"]],
+        "unexpectedPasses": [t for t, _ in result["unexpected_passes"]],
+        "exitStatus": 1 if new else 0,
+        "verdict": "Fail" if new else "Pass",
+    }
+
+
+def summary_line(g: dict) -> str:
+    """The gate's verdict in one line (ci/matrix reads its counts)."""
+    return (
+        f"gate against {g['baseline']}: {len(g['newFailures'])} new failures, {len(g['expected'])} expected, "
+        f"{len(g['flakes'])} flakes, {len(g['unexpectedPasses'])} unexpected passes: {g['verdict']}, "
+        f"exit {g['exitStatus']}"
+    )
+
+
+def lines(g: dict, tests: list[dict]) -> list[str]:
+    """The tests behind the gate's verdict, one line each (new failures with their outcome), then its summary line."""
+    outcome = {t["nodeid"]: t["outcome"] for t in tests}
+    attempts = {t["nodeid"]: ",".join(t.get("attempts", [])) for t in tests}
+    out = [f"  NEW {outcome.get(t, 'Fail')}: {t}" for t in g["newFailures"]]
+    out += [f"  FLAKE ({attempts.get(t, '')}): {t}" for t in g["flakes"]]
+    out += [f"  UNEXPECTED PASS (the baseline expects a failure; remove it): {t}" for t in g["unexpectedPasses"]]
+    return out + [f"vkmap-cts: {summary_line(g)}"]
 
 
 def baseline_text(tests: list[dict], identity: dict | None) -> str:

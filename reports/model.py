@@ -36,6 +36,7 @@ def summarise(tests: list[dict]) -> dict:
         "vuidMatrix": vuid_matrix(tests, catalogue.entries()),
         "returnCodes": return_codes(tests),
         "alignment": alignment(tests),
+        "failureGroups": failure_groups(tests),
     }
 
 
@@ -45,6 +46,37 @@ def verdict(tests: list[dict]) -> str:
     if any(t["outcome"] in DRIVER_FAILING for t in tests):
         return "Fail"
     return "InternalError" if any(t["outcome"] == "InternalError" for t in tests) else "Pass"
+
+
+def failure_groups(tests: list[dict]) -> list[dict]:
+    """The driver's failures (Fail, Crash, Timeout) grouped by the rule each breaks, most tests first: per rule its
+    sentence, its tests, the one whose failing example is smallest and that test's standalone reproducer.  A failure
+    whose check named no rule (a crash, a hang) is under "unnamed"."""
+    by_rule: dict[str, list[dict]] = {}
+    for t in tests:
+        if t["outcome"] in DRIVER_FAILING:
+            by_rule.setdefault(t.get("rule") or "unnamed", []).append(t)
+    groups = []
+    for rule, members in by_rule.items():
+        # The smallest: a test with a reproducer before one without, then the shortest example or reason.
+        smallest = min(members, key=lambda t: (not (t.get("standalone") or {}).get("file"), _size(t), t["nodeid"]))
+        groups.append(
+            {
+                "rule": rule,
+                "sentence": next((t["sentence"] for t in members if t.get("sentence")), None),
+                "count": len(members),
+                "tests": [t["nodeid"] for t in members],
+                "smallest": smallest["nodeid"],
+                "reproducer": (smallest.get("standalone") or {}).get("file"),
+            }
+        )
+    return sorted(groups, key=lambda g: (-g["count"], g["rule"]))
+
+
+def _size(t: dict) -> int:
+    """How long a failure's falsifying example is, else its one-line reason, else its details."""
+    example = (t.get("reproducer") or {}).get("example")
+    return len(example or t.get("message") or t.get("details") or "")
 
 
 def counts(tests: list[dict]) -> dict[str, int]:

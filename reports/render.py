@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from vkmap_cts.fixtures.reproduce.confirm import outcome, summary
-from vkmap_cts.reports import html, model
+from vkmap_cts.reports import html, model, scope
 
 
 def write_all(doc: dict, out: Path) -> list[Path]:
@@ -48,6 +48,8 @@ def junit(doc: dict) -> str:
         time=f"{sum(t['duration'] for t in tests):.3f}",
     )
     props = ET.SubElement(suite, "properties")
+    for k, v in run_properties(doc):
+        ET.SubElement(props, "property", name=k, value=v)
     for k, v in (doc.get("driver") or {}).items():
         ET.SubElement(props, "property", name=f"driver.{k}", value=str(v))
     for t in tests:
@@ -75,6 +77,39 @@ def junit(doc: dict) -> str:
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def run_properties(doc: dict) -> list[tuple[str, str]]:
+    """The run's verdict story as JUnit testsuite properties: the verdict, the exit status, the scope (full, or
+    partial with what selected it and how many tests were not run), the gate's verdict where a baseline was given,
+    and for a run that judged nothing the devices it found."""
+    run = doc.get("run", {})
+    s = run.get("scope") or {}
+    out = [("verdict", doc["verdict"]), ("exitStatus", str(run.get("exitStatus", "")))]
+    out += [
+        ("scope", "partial" if s.get("partial") else "full"),
+        ("scope.description", scope.describe(s)),
+        *((f"scope.{k}", str(s[k])) for k in ("partial", "ran", "collected", "notRun") if s.get(k) is not None),
+    ]
+    g = doc.get("gate")
+    if g:
+        out += [
+            ("gate.baseline", g["baseline"]),
+            ("gate.verdict", g["verdict"]),
+            ("gate.exitStatus", str(g["exitStatus"])),
+        ]
+        out += [(f"gate.{k}", str(len(g[k]))) for k in ("newFailures", "expected", "flakes", "unexpectedPasses")]
+    if doc["verdict"] == "NotApplicable":
+        out.append(("notApplicable", run.get("notApplicable") or ""))
+        for i, d in enumerate(doc.get("devices") or []):
+            out.append(
+                (
+                    f"device.{i}",
+                    f"{d.get('deviceName')} ({d.get('driverName')} {d.get('driverInfo')}), "
+                    f"VK_KHR_map_memory2 {'yes' if d.get('VK_KHR_map_memory2') else 'no'}",
+                )
+            )
+    return out
+
+
 def lead(t: dict) -> str:
     """One line for a failing test: its outcome and its check's message (the rule, expected, observed)."""
     if t.get("message"):
@@ -99,6 +134,50 @@ def standalone(t: dict) -> str | None:
     return summary(t.get("standalone"))
 
 
+def failure_lines(doc: dict) -> list[str]:
+    """The terminal's account of the failures: one line per rule broken (its sentence, how many tests, the smallest
+    example, its reproducer and re-run command), then each failure with its one-line reason and re-run command."""
+    tests = doc.get("tests") or []
+    by_id = {t["nodeid"]: t for t in tests}
+    groups = doc.get("failureGroups") or []
+    out = [f"vkmap-cts: {len(groups)} rule(s) broken:"] if groups else []
+    for g in groups:
+        smallest = by_id.get(g["smallest"], {})
+        sentence = f' "{_short(g["sentence"], 160)}"' if g.get("sentence") else ""
+        out.append(f"  {g['rule']}{sentence}: {g['count']} test(s); smallest {g['smallest']}")
+        if g.get("reproducer"):
+            out.append(f"    reproducer: {g['reproducer']}")
+        if smallest.get("rerun"):
+            out.append(f"    re-run: {smallest['rerun']}")
+    failing = [t for t in tests if t["outcome"] in model.FAILING]
+    if failing:
+        out.append(f"vkmap-cts: {len(failing)} failure(s):")
+    for t in failing:
+        note = expected_note(doc, t)
+        out.append(f"  {t['nodeid']}: {_short(lead(t), 300)}" + (f" ({note})" if note else ""))
+        line = standalone(t)
+        if line:
+            out.append(f"    {line}")
+        if t.get("rerun"):
+            out.append(f"    re-run: {t['rerun']}")
+    return out
+
+
+def expected_note(doc: dict, t: dict) -> str | None:
+    """What the gate made of a failing test: expected by the baseline, or new."""
+    g = doc.get("gate")
+    if not g:
+        return None
+    if t["nodeid"] in g["expected"]:
+        return f"expected by the baseline {g['baseline']}"
+    return f"NEW: not in the baseline {g['baseline']}" if t["nodeid"] in g["newFailures"] else None
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _devices(doc: dict) -> list[dict]:
     return doc.get("devices") or ([doc["driver"]] if doc.get("driver") else [])
 
@@ -106,18 +185,29 @@ def _devices(doc: dict) -> list[dict]:
 def summary_md(doc: dict) -> str:
     tests = doc["tests"]
     c = model.counts(tests)
-    scope = doc.get("run", {}).get("scope") or {}
-    part = (
-        f" (partial: {scope['ran']} of {scope['collected']} tests; {_md(scope['partial'])})"
-        if scope.get("partial")
-        else ""
-    )
-    lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**{part}", ""]
+    run = doc.get("run", {})
+    s = run.get("scope") or {}
+    part = f" (partial: {s['ran']} of {s['collected']} tests; {_md(s['partial'])})" if s.get("partial") else ""
+    g = doc.get("gate")
+    gate = f"; gate **{g['verdict']}**" if g else ""
+    status = f" — exit {run['exitStatus']}" if run.get("exitStatus") is not None else ""
+    lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**{part}{gate}{status}", ""]
+    lines += [f"- scope: {_md(scope.describe(s))}" if s else "- scope: merged runs"]
+    if g:
+        lines.append(
+            f"- gate against `{_md(g['baseline'])}`: **{g['verdict']}**, {len(g['newFailures'])} new failures, "
+            f"{len(g['expected'])} expected, {len(g['flakes'])} flakes, {len(g['unexpectedPasses'])} unexpected "
+            f"passes: the run exits {g['exitStatus']}; the driver's own verdict is {doc['verdict']}"
+        )
+    if doc["verdict"] == "NotApplicable":
+        lines.append(f"- nothing judged: {_md(run.get('notApplicable') or 'no device to judge')}")
     for d in _devices(doc):
         software = " — a software driver, on the CPU" if d.get("deviceType") == "CPU" else ""
+        map2 = d.get("VK_KHR_map_memory2")
+        has = "" if map2 is None else f", VK_KHR_map_memory2 {'yes' if map2 else 'no'}"
         lines.append(
             f"- {_md(d.get('deviceName'))} — {_md(d.get('driverName'))} {_md(d.get('driverInfo'))} (Vulkan "
-            f"{_md(d.get('apiVersion'))}, UUID `{_md(d.get('deviceUUID'))}`){software}"
+            f"{_md(d.get('apiVersion'))}, UUID `{_md(d.get('deviceUUID'))}`{has}){software}"
         )
     for d in _devices(doc):
         for f in d.get("driverLoadFailures") or []:
@@ -125,6 +215,17 @@ def summary_md(doc: dict) -> str:
                 f"- **a driver did not load**: `{_md(f['manifest'])}` ({_md(f['library'])}): {_md(f['reason'])}"
             )
     lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
+    groups = doc.get("failureGroups") or []
+    if groups:
+        lines += ["", f"### Rules broken ({len(groups)})", ""]
+        by_id = {t["nodeid"]: t for t in tests}
+        for gr in groups:
+            sentence = f": “{_md(gr['sentence'])}”" if gr.get("sentence") else ""
+            repro = f"; reproducer [{_md(gr['reproducer'])}]({gr['reproducer']})" if gr.get("reproducer") else ""
+            lines.append(
+                f"- **{_md(gr['rule'])}**{sentence} — {gr['count']} test(s); smallest `{_md(gr['smallest'])}`{repro}"
+            )
+            lines += _command(by_id.get(gr["smallest"], {}).get("rerun"))
     failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
     if failing:
         lines += ["", "### Failures", ""]
@@ -132,7 +233,9 @@ def summary_md(doc: dict) -> str:
             lines.append(
                 f"- `{_md(t['nodeid'])}`: {_md(lead(t))}"
                 + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else "")
+                + (f" — {_md(expected_note(doc, t))}" if expected_note(doc, t) else "")
             )
+            lines += _command(t.get("rerun"))
             if t.get("sentence"):
                 lines.append(f"  - spec: “{_md(t['sentence'])}” ({_md(t['source'])})")
             sa = t.get("standalone") or {}
@@ -163,6 +266,11 @@ def summary_md(doc: dict) -> str:
             "test of it ran).",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _command(cmd: str | None) -> list[str]:
+    """A command to paste, under a list item: a fenced block, so that nothing in it is escaped."""
+    return ["", "  re-run:", "  ```sh", f"  {cmd}", "  ```", ""] if cmd else []
 
 
 def _md(value) -> str:

@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 import tomllib
@@ -22,7 +23,6 @@ from hypothesis import settings
 from vkmap_cts.fixtures.rules import catalogue
 from vkmap_cts.fixtures.rules.catalogue import failed_rule, sentence_of
 from vkmap_cts.reports import gate, model, render, scope
-from vkmap_cts.reports.render import standalone
 
 SCHEMA_VERSION = 1
 NOT_SUPPORTED = "NotSupported: "
@@ -89,6 +89,98 @@ def _name_the_rule(rec: dict, failure: dict | None) -> None:
     if found:
         rec["rule"], rec["message"] = found[0], found[1][:500]
         rec["sentence"], rec["source"] = sentence_of(found[0])
+
+
+ENV_CONFORMANCE = "VKMAP_CTS_CONFORMANCE"  # set by ci/conformance
+ENV_COMMAND = "VKMAP_CTS"  # set by the vkmap-cts command
+# Options of pytest itself a plain pytest run keeps in its re-run command: how pytest finds the suite, not which tests.
+PYTEST_KEEPS = ("-c", "--rootdir", "-p", "-o", "--override-ini")
+
+
+def entry_point() -> list[str]:
+    """How the user started this run: ci/conformance, vkmap-cts, or pytest (as typed: ``.venv/bin/pytest``, or the
+    interpreter with ``-m pytest``)."""
+    if os.environ.get(ENV_CONFORMANCE) == "1":
+        return ["ci/conformance"]
+    if os.environ.get(ENV_COMMAND) == "1":
+        return ["vkmap-cts"]
+    if sys.argv[0].endswith("__main__.py"):
+        return [_as_typed(sys.executable), "-m", "pytest"]
+    return [_as_typed(sys.argv[0])]
+
+
+def _as_typed(path: str) -> str:
+    """A program's path relative to the current folder where it lies under it, else as it is."""
+    p = Path(path)
+    try:
+        return str(p.relative_to(Path.cwd())) if p.is_absolute() else path
+    except ValueError:
+        return path
+
+
+def rerun_base(config) -> list[str]:
+    """The command that re-runs this run's tests on the same driver: the entry point the user used, the driver the
+    user named (a ``VK_DRIVER_FILES=...`` assignment first, where the environment named it), the device, API version
+    and layer options, pytest's own options that find the suite, and the hypothesis profile and seed.  Test
+    selection, --report-dir and the gate's options are left out: ``rerun`` adds the test ID."""
+    icd = config.getoption("--vk-icd", None)
+    named = [f"{v}={os.environ[v]}" for v in ("VK_DRIVER_FILES", "VK_ICD_FILENAMES") if os.environ.get(v)]
+    entry = entry_point()
+    out = [*(named[:1] if not icd else []), *entry]
+    if entry[0] not in WRAPPERS:
+        out += _pytest_options(list(config.invocation_params.args))
+    for name, value in (
+        ("--vk-icd", icd),
+        ("--vk-device", config.getoption("--vk-device", None)),
+        ("--vk-api-version", config.getoption("--vk-api-version", None)),
+    ):
+        if value:
+            out.append(f"{name}={value}")
+    layer = config.getoption("--vk-layer", None)
+    if layer:
+        out.append("--vk-layer" if layer == "installed" else f"--vk-layer={layer}")
+    out.append(f"--hypothesis-profile={getattr(settings, '_current_profile', None) or 'default'}")
+    seed = config.getoption("hypothesis_seed", None)
+    if seed is not None:
+        out.append(f"--hypothesis-seed={seed}")
+    return out
+
+
+WRAPPERS = ("ci/conformance", "vkmap-cts")  # entry points that name the suites and start workers themselves
+
+
+def _pytest_options(args: list[str]) -> list[str]:
+    """pytest's own options of PYTEST_KEEPS in ``args``, each with its value."""
+    out, i = [], 0
+    while i < len(args):
+        a = args[i]
+        if a.partition("=")[0] in PYTEST_KEEPS and "=" in a:
+            out.append(a)
+        elif a in PYTEST_KEEPS and i + 1 < len(args):
+            out += [a, args[i + 1]]
+            i += 1
+        elif a.startswith("-p") and len(a) > 2:
+            out += ["-p", a[2:]]
+        i += 1
+    return out
+
+
+def rerun(base: list[str], rec: dict) -> str:
+    """The shell command that re-runs one test as this run ran it: a crash or a hang in a worker process of its own
+    (``-n 1``, where the entry point does not start workers itself)."""
+    alone = rec["outcome"] in ("Crash", "Timeout") and not set(WRAPPERS) & set(base)
+    return shell_words([*base, *(["-n", "1"] if alone else []), rec["nodeid"]])
+
+
+def shell_words(words: list[str]) -> str:
+    """``words`` as one shell command: each quoted, but for a leading ``NAME=value``, whose value alone is quoted (a
+    quoted assignment would be a command name)."""
+    out, leading = [], True
+    for w in words:
+        name, sep, value = w.partition("=")
+        leading = leading and bool(sep) and name.isidentifier() and name.isupper()
+        out.append(f"{name}={shlex.quote(value)}" if leading else shlex.quote(w))
+    return " ".join(out)
 
 
 def suite_version() -> str:
@@ -188,6 +280,10 @@ class ResultsWriter:
                 )
                 rec["outcome"] = "Flake"
         current = settings()
+        base = rerun_base(self.config)
+        for rec in tests:
+            if rec["outcome"] in model.DRIVER_FAILING:
+                rec["rerun"] = rerun(base, rec)
         conformance = [r for r in tests if not scope.is_selftest(r["nodeid"])]
         selftests = [r for r in tests if scope.is_selftest(r["nodeid"])]
         return {
@@ -196,7 +292,8 @@ class ResultsWriter:
                 "suite": "vkmap-cts",
                 "suiteVersion": suite_version(),
                 "registryVersion": catalogue.load().get("registry"),
-                "command": [os.path.basename(sys.argv[0])] + sys.argv[1:],
+                "command": command(self.config),
+                "rerunBase": base,
                 "hypothesisProfile": getattr(settings, "_current_profile", None) or "default",
                 "hypothesisSeed": "derandomized"
                 if current.derandomize
@@ -209,11 +306,9 @@ class ResultsWriter:
                 "exitStatus": int(exitstatus),
                 "label": self.config.getoption("--run-label") or None,
                 "shard": self.config.getoption("--shard") or None,
-                "scope": {
-                    "partial": self.partial,
-                    "ran": len(conformance),
-                    "collected": max(self.collected, len(conformance), self._collected_ids()),
-                },
+                "scope": scope.counted(
+                    self.partial, len(conformance), max(self.collected, len(conformance), self._collected_ids())
+                ),
             },
             "driver": self.identity,
             **model.summarise(conformance),
@@ -227,7 +322,9 @@ class ResultsWriter:
         }
 
     def write(self, exitstatus: int) -> Path | None:
-        self.doc = self.build(exitstatus)
+        """Write the results (``self.doc`` where the end of the run built it already), the run's exit status in it."""
+        self.doc = self.doc or self.build(exitstatus)
+        self.doc["run"]["exitStatus"] = int(exitstatus)
         if self.selftest_only:
             c = self.doc.get("selftests", {}).get("counts", {})
             self.summary = (
@@ -235,13 +332,7 @@ class ResultsWriter:
                 "judged, no conformance report written"
             )
             return None
-        out = Path(self.config.getoption("--report-dir"))
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "results.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.doc, indent=1))
-        tmp.replace(path)
-        render.write_all(self.doc, out)
+        path = write_doc(self.doc, Path(self.config.getoption("--report-dir")))
         self.summary = verdict_line(self.doc) + f"; results in {path}"
         return path
 
@@ -287,12 +378,10 @@ class ResultsWriter:
         return any(r["outcome"] in model.FAILING for r in (self.doc or {}).get("selftests", {}).get("tests", []))
 
     def pytest_terminal_summary(self, terminalreporter):
-        for t in (self.doc or {}).get("tests", []):
-            line = standalone(t) if t["outcome"] in model.FAILING else None
-            if line:
-                terminalreporter.write_line(f"vkmap-cts: {t['nodeid']}: {line}")
-        if self.summary:
-            terminalreporter.write_line(self.summary)
+        """The rules broken, one line each, then every failure with its reason and re-run command; the gate's lines
+        and the verdict come last (fixtures/plugins/results.py)."""
+        for line in render.failure_lines(self.doc or {}):
+            terminalreporter.write_line(line)
 
 
 def _layer(tests: list[dict]) -> dict:
@@ -325,9 +414,67 @@ def _slowest(tests: list[dict]) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
+def command(config) -> list[str]:
+    """The command line the user typed: the entry point and its arguments (without ci/conformance's own)."""
+    entry = entry_point()
+    if entry == ["vkmap-cts"]:
+        return [*entry, *sys.argv[1:]]
+    args = list(config.invocation_params.args)
+    if entry == ["ci/conformance"] and "ci" in args:
+        args = args[args.index("ci") + 1 :]  # ci/conformance's fixed arguments end with "--hypothesis-profile ci"
+    return [*entry, *args]
+
+
+def write_doc(doc: dict, out: Path) -> Path:
+    """results.json and every output built on it, into the folder ``out``; returns results.json's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=1))
+    tmp.replace(path)
+    render.write_all(doc, out)
+    return path
+
+
+def write_not_applicable(config, devices: list[dict], reason: str, exit_status: int) -> Path:
+    """A run that found no device to judge (no device exposes VK_KHR_map_memory2): its report says so, verdict
+    NotApplicable, with every device the loader gave, so a job of a CI matrix over drivers shows why it judged
+    nothing."""
+    now = _iso(time.time())
+    doc = {
+        "schemaVersion": SCHEMA_VERSION,
+        "run": {
+            "suite": "vkmap-cts",
+            "suiteVersion": suite_version(),
+            "command": command(config),
+            "rerunBase": rerun_base(config),
+            "start": now,
+            "end": now,
+            "host": platform.node(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "exitStatus": exit_status,
+            "label": config.getoption("--run-label", None) or None,
+            "scope": scope.counted(scope.partial(config), 0, 0),
+            "notApplicable": reason,
+        },
+        **model.summarise([]),
+        "verdict": "NotApplicable",
+        "devices": devices,
+    }
+    return write_doc(doc, Path(config.getoption("--report-dir")))
+
+
 def verdict_line(doc: dict) -> str:
     """The run's verdict in one line: on which device (and whether it is a software driver), on how much of the
-    suite."""
+    suite, the gate's verdict where a baseline was given, and the exit status."""
+    exit_status = doc["run"].get("exitStatus")
+    if doc["verdict"] == "NotApplicable":
+        names = ", ".join(f"{d.get('deviceName')} ({d.get('driverName')})" for d in doc.get("devices") or [])
+        return (
+            f"vkmap-cts: verdict NotApplicable: {doc['run'].get('notApplicable') or 'no device to judge'}; devices: "
+            f"{names or 'none'}; exit {exit_status}"
+        )
     c = doc["counts"]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
     d = doc.get("driver") or {}
@@ -345,15 +492,24 @@ def verdict_line(doc: dict) -> str:
             f"; {c['InternalError']} test(s) ended in the suite's own error (InternalError), which says nothing "
             "about the driver: a bug of vkmap-cts to report"
         )
-    scope = doc["run"].get("scope") or {}
-    if scope.get("partial"):
-        ran, total = scope["ran"], scope["collected"]
+    g = doc.get("gate")
+    if g:
+        note += (
+            f"; gate {g['verdict']} against {g['baseline']} ({len(g['newFailures'])} new failures, "
+            f"{len(g['expected'])} expected)"
+        )
+    if exit_status is not None:
+        note += f"; exit {exit_status}"
+    s = doc["run"].get("scope") or {}
+    if s.get("partial"):
+        ran, total = s["ran"], s["collected"]
         if total > ran:
             of = f"{ran} of {total} tests; nothing is claimed about the {total - ran} not run"
         else:
             of = f"the {ran} tests selected; nothing is claimed about the rest of the suite"
-        return f"vkmap-cts: partial run ({scope['partial']}): {doc['verdict']}{device} on {of} ({counts}){note}"
-    return f"vkmap-cts: verdict {doc['verdict']}{device} ({counts}){note}"
+        return f"vkmap-cts: partial run ({s['partial']}): {doc['verdict']}{device} on {of} ({counts}){note}"
+    ran = s.get("ran", len(doc["tests"]))
+    return f"vkmap-cts: verdict {doc['verdict']}{device}, full run of {ran} tests ({counts}){note}"
 
 
 def _iso(t: float) -> str:

@@ -64,3 +64,23 @@ def partial(config) -> str | None:
             )
         )
     )
+
+
+def counted(partial_reason: str | None, ran: int, collected: int) -> dict:
+    """results.json's run.scope: what selected a partial run (None: the whole suite), how many tests ran of how many
+    collected, and how many were not run."""
+    collected = max(collected, ran)
+    return {"partial": partial_reason, "ran": ran, "collected": collected, "notRun": collected - ran}
+
+
+def describe(s: dict | None) -> str:
+    """A run's scope in words, for every report: "full run: 528 tests", or the partial run, what selected it and how
+    many tests it did not run."""
+    s = s or {}
+    ran, total = s.get("ran", 0), s.get("collected", 0)
+    if not s.get("partial"):
+        return f"full run: {ran} tests"
+    head = f"partial run ({s['partial']}): "
+    if total > ran:
+        return head + f"{ran} of {total} tests; nothing is claimed about the {total - ran} not run"
+    return head + f"the {ran} tests selected; nothing is claimed about the rest of the suite"
