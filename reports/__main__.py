@@ -3,6 +3,8 @@
     python -m vkmap_cts.reports merge RUN[=LABEL]... [-o DIR]   runs (devices, hosts, driver builds, shards) into one
     report python -m vkmap_cts.reports diff OLD NEW [--allow KIND]     what regressed and what got fixed; exit 1 on a
     regression
+    python -m vkmap_cts.reports ids [--write]                  the test ID list against the tests collected
+    now; exit 1 on a difference (--write rewrites it)
 
 RUN, OLD and NEW are results.json files or the report directories that hold them.
 
@@ -10,6 +12,9 @@ A run goes by its label: LABEL where given, else the run's --run-label, else its
 (with the deviceUUID's first digits), driver and driver version.  Runs of one label whose
 tests do not overlap are shards of one run (--shard I/N) and merge into one column; a run
 whose tests overlap another of its label is a run of its own ("LABEL #2").
+
+merge and diff read a test's old ID, in a run made before the test was renamed, as its new ID
+(reports/test-id-aliases.txt), with a warning once per old ID.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from vkmap_cts.reports import gate, html, model, render
+from vkmap_cts.reports import gate, html, model, render, test_ids
 from vkmap_cts.reports.model import FAILING
 
 # What diff calls a regression, by kind; each can be allowed with --allow KIND.
@@ -34,7 +39,8 @@ class InputError(Exception):
     """A run that cannot be read: one line, exit 4."""
 
 
-def load(path: str) -> dict:
+def load(path: str, notes: test_ids.Notes | None = None) -> dict:
+    """A results.json (or the report directory that holds it), its renamed tests under their new IDs."""
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
@@ -46,7 +52,7 @@ def load(path: str) -> dict:
         raise InputError(f"{p}: not a results.json ({e})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("tests"), list) or not isinstance(doc.get("run"), dict):
         raise InputError(f"{p}: not a results.json (no run and tests)")
-    return doc
+    return test_ids.rename_tests(doc, str(p), notes)
 
 
 def label(doc: dict) -> str:
@@ -198,21 +204,24 @@ def main(argv: list[str]) -> int:
         choices=sorted(REGRESSIONS),
         help="do not fail on this kind of regression: " + "; ".join(f"{k}: {v}" for k, v in REGRESSIONS.items()),
     )
+    i = sub.add_parser("ids", help="the conformance suites' test IDs against the list; exit 1 on a difference")
+    i.add_argument("--write", action="store_true", help="rewrite the list from the tests collected now")
     args = ap.parse_args(argv)
+    notes = test_ids.Notes()
     try:
-        if args.command == "merge":
-            return _merge(args)
-        return _diff(args)
+        if args.command == "ids":
+            return _ids(args)
+        return _merge(args, notes) if args.command == "merge" else _diff(args, notes)
     except InputError as e:
         sys.stderr.write(f"vkmap-cts: error: {e}\n")
         return 4
 
 
-def _merge(args) -> int:
+def _merge(args, notes: test_ids.Notes) -> int:
     runs = []
     for arg in args.runs:
         name, path = _run_arg(arg)
-        doc = load(path)
+        doc = load(path, notes)
         runs.append((name or label(doc), doc))
     doc = merge(runs)
     out = Path(args.out)
@@ -227,19 +236,22 @@ def _merge(args) -> int:
         f"verdict {doc['verdict']}; report in {out}"
     )
     if not args.gate:
+        _warn(notes)
         return 0
     try:
-        expected = gate.load(Path(args.baseline)) if args.baseline else {}
+        expected = gate.load(Path(args.baseline), notes) if args.baseline else {}
     except (OSError, ValueError) as e:
         raise InputError(f"--baseline {e}") from None
+    _warn(notes)
     new = gate.compare(doc["tests"], expected)["new_failures"]
     for nodeid, outcome in new:
         print(f"  NEW {outcome}: {nodeid}")
     return 1 if new else 0
 
 
-def _diff(args) -> int:
-    old, new = load(args.old), load(args.new)
+def _diff(args, notes: test_ids.Notes) -> int:
+    old, new = load(args.old, notes), load(args.new, notes)
+    _warn(notes)
     result = diff(old, new)
     print(f"diff {label(old)} -> {label(new)}")
     for key in result:
@@ -250,6 +262,29 @@ def _diff(args) -> int:
     if failing:
         print(f"regressions: {', '.join(f'{len(result[k])} {k}' for k in failing)}")
     return 1 if failing else 0
+
+
+def _warn(notes: test_ids.Notes) -> None:
+    for line in notes.lines():
+        sys.stderr.write(line + "\n")
+
+
+def _ids(args) -> int:
+    """The list against the tests collected now (in a checkout): exit 1 on a difference, or --write it."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "pyproject.toml").is_file() or not (root / "suites").is_dir():
+        raise InputError("ids: needs a checkout of the suite (the list is the repository's)")
+    try:
+        collected = test_ids.collect(root)
+    except RuntimeError as e:
+        raise InputError(f"ids: {e}") from None
+    if args.write:
+        test_ids.LIST.write_text(test_ids.list_text(collected))
+        print(f"{len(collected)} test IDs written to reports/test-ids.txt")
+        return 0
+    problems = test_ids.difference(test_ids.read_list(), collected) + test_ids.repository().problems()
+    print("\n".join(problems) or f"reports/test-ids.txt lists the {len(collected)} test IDs collected now")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
