@@ -39,7 +39,8 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
             env=env,
             timeout=BOUND_S,
         )
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as e:
+        _hand_over_the_scene(request, e.stdout)
         record = {
             "pressure": scenario,
             "targets": [],
@@ -51,7 +52,8 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
         raise DriverVerdict(
             f"GUARANTEE-return-codes-under-pressure: {scenario}: the provocation did not end within {BOUND_S} s"
         ) from None
-    lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+    _hand_over_the_scene(request, proc.stdout)
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("{") and not x.startswith('{"scene"')]
     if proc.returncode < 0:
         raise DriverVerdict(
             f"GUARANTEE-return-codes-under-pressure: {scenario}: the child died of signal {-proc.returncode} (the "
@@ -79,3 +81,13 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
     assert after["device_ok"], (
         f"GUARANTEE-state-after-failure: {scenario}: vkDeviceWaitIdle failed after the pressure: the device is lost"
     )
+
+
+def _hand_over_the_scene(request, stdout) -> None:
+    """The child's scene (the device, memory type and size it used, printed before any pressure): a failure's
+    standalone reproducer sets the same scene up (fixtures/plugins/reproducers.py)."""
+    text = stdout.decode(errors="replace") if isinstance(stdout, bytes) else stdout or ""
+    for line in text.splitlines():
+        if line.startswith('{"scene"'):
+            request.node.user_properties.append(("scene", json.loads(line)["scene"]))
+            return
