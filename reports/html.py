@@ -1,10 +1,22 @@
-"""report.html: the run's page, one file with no external assets (it is read from a CI artifact)."""
+"""report.html: the run's page, one file with no external assets (it is read from a CI artifact).
+
+``page(doc)`` turns a results document into what the page shows (the failures by rule, the per-test table by
+outcome, the charts' coordinates); ``templates/report.html.j2`` lays it out.  Jinja2 escapes every string that
+comes from the document: a driver or test named ``<script>`` renders as text.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import math
+import re
 from html import escape as E
+from pathlib import Path
 
-from vkmap_cts.fixtures.reproduce.confirm import outcome
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from vkmap_cts.fixtures.reproduce.confirm import outcome as standalone_outcome
 from vkmap_cts.reports import model, render
 
 COLOURS = {
@@ -15,188 +27,300 @@ COLOURS = {
     "Timeout": "#bc4c00",
     "Flake": "#9a6700",
     "NotSupported": "#57606a",
-    "Skip": "#57606a",
+    "Skip": "#8c959f",
     "NotRun": "#afb8c1",
-    "NoSide": "#d0d7de",
+    "NoSide": "#eaeef2",
+    "NotApplicable": "#57606a",
+    "NoTests": "#57606a",
 }
-
-
-def badge(outcome: str) -> str:
-    return f'<span class="b" style="background:{COLOURS.get(outcome, "#57606a")}">{E(outcome)}</span>'
+# The per-test table's order: what needs reading first; the failing outcomes start unfolded.
+TABLE_ORDER = ("InternalError", "Crash", "Timeout", "Fail", "Flake", "NotSupported", "Skip", "Pass")
+UNFOLDED = ("InternalError", "Crash", "Timeout", "Fail", "Flake")
+# A rule's failures shown whole before the rest of its tests fold away.
+SHOWN_PER_RULE = 3
 
 
 def report(doc: dict) -> str:
     """The run's report.html."""
+    return _template().render(**page(doc))
+
+
+def badge(outcome: str) -> str:
+    """An outcome as a coloured label (the side-by-side table of ``merge``)."""
+    return f'<span class="b" style="background:{COLOURS.get(outcome, "#57606a")}">{E(outcome)}</span>'
+
+
+@functools.cache
+def _template():
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["colour"] = lambda outcome: COLOURS.get(outcome, "#57606a")
+    return env.get_template("report.html.j2")
+
+
+def page(doc: dict) -> dict:
+    """Everything the template shows, derived from one results document (a run's or a merge's)."""
     tests = doc["tests"]
-    c = model.counts(tests)
-    v = doc["verdict"]
-    parts = [
-        "<!doctype html><html lang=en><meta charset=utf-8><title>vkMapMemory2KHR conformance</title>",
-        "<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#1f2328}"
-        "h1{font-size:22px}table{border-collapse:collapse;width:100%;margin:8px 0 24px}"
-        "td,th{border-bottom:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}"
-        "th{background:#f6f8fa}.b{color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;white-space:nowrap}"
-        ".verdict{font-size:28px;font-weight:700;padding:12px 18px;border-radius:8px;color:#fff;display:inline-block}"
-        "code,pre{font:12px ui-monospace,monospace}"
-        "pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:320px}.muted{color:#57606a}</style>",
-        '<h1>vkMapMemory2KHR conformance</h1><div class="verdict" '
-        f'style="background:{COLOURS.get(v, "#57606a")}">{E(v)}</div>',
-        '<p class="muted">'
-        + " · ".join(f"{E(o)}: {c[o]}" for o in model.OUTCOMES if o in c)
-        + f" · run {E(str(doc.get('run', {}).get('start', '')))}</p>",
-        "<h2>Driver</h2><table><tr><th>device</th><th>driver</th><th>Vulkan</th><th>IDs</th><th>deviceUUID</th></tr>",
-    ]
-    for d in render._devices(doc):
-        parts.append(
-            f"<tr><td>{E(str(d.get('deviceName')))}</td><td>{E(str(d.get('driverName')))} "
-            f"{E(str(d.get('driverInfo')))}<br>"
-            f"<span class=muted>{E(str(d.get('driverIDName', d.get('driverID'))))}</span></td>"
-            f"<td>{E(str(d.get('apiVersion')))}</td><td>vendor {E(str(d.get('vendorID')))} device "
-            f"{E(str(d.get('deviceID')))}</td>"
-            f"<td><code>{E(str(d.get('deviceUUID')))}</code></td></tr>"
+    counts = model.counts(tests)
+    failing = {t["nodeid"]: t for t in tests if t["outcome"] in model.FAILING + ("Flake",)}
+    views = {nodeid: _failure(t, anchor("t-", nodeid)) for nodeid, t in failing.items()}
+    groups = doc["failureGroups"] if "failureGroups" in doc else model.failure_groups(tests)
+    rules, grouped = [], set()
+    for g in groups:
+        members = [views[n] for n in g["tests"] if n in views]
+        members.sort(key=lambda v: v["nodeid"] != g.get("smallest"))
+        grouped.update(v["nodeid"] for v in members)
+        rules.append(
+            {
+                "rule": g["rule"],
+                "anchor": anchor("rule-", g["rule"]),
+                "sentence": g.get("sentence"),
+                "source": next((v["source"] for v in members if v["source"]), None),
+                "count": g["count"],
+                "smallest": views.get(g.get("smallest")),
+                "reproducer": _reproducer_href(g.get("reproducer")),
+                "shown": members[:SHOWN_PER_RULE],
+                "folded": members[SHOWN_PER_RULE:],
+            }
         )
-    parts.append("</table>")
-    for d in render._devices(doc):
-        for f in d.get("driverLoadFailures") or []:
-            parts.append(
-                f"<p><b>A driver did not load</b> (the loader went on without it): <code>{E(f['manifest'])}</code> "
-                f"({E(str(f['library']))}): {E(f['reason'])}</p>"
-            )
+    others = [v for n, v in views.items() if n not in grouped]
+    scope = (doc.get("run") or {}).get("scope") or {}
+    return {
+        "doc": doc,
+        "verdict": doc["verdict"],
+        "gate": _gate(doc.get("gate"), views),
+        "scope": scope,
+        "not_applicable": (doc.get("run") or {}).get("notApplicable"),
+        "exit_status": (doc.get("run") or {}).get("exitStatus"),
+        "start": (doc.get("run") or {}).get("start"),
+        "counts": [(o, counts[o]) for o in model.OUTCOMES if o in counts],
+        "total": len(tests),
+        "devices": [_device(d) for d in render._devices(doc)],
+        "map2_column": any("VK_KHR_map_memory2" in d for d in render._devices(doc)),
+        "rules": rules,
+        "suite_errors": [v for v in others if v["outcome"] == "InternalError"],
+        "flakes": [v for v in others if v["outcome"] == "Flake"],
+        "ungrouped": [v for v in others if v["outcome"] not in ("InternalError", "Flake")],
+        "failing_count": len(views),
+        "sections": _sections(tests, views),
+        "matrix": _matrix(doc.get("vuidMatrix") or []),
+        "return_codes": doc.get("returnCodes") or [],
+        "latency": latency_chart(tests, doc.get("slowestCalls") or {}),
+        "alignment": alignment_chart(doc.get("alignment") or {}, _alignment_limit(doc)),
+        "alignment_limit": _alignment_limit(doc),
+        "layer": doc.get("layerCrossCheck"),
+        "side_by_side": _side_by_side(doc, views),
+    }
 
-    failing = [t for t in tests if t["outcome"] in model.FAILING + ("Flake",)]
-    parts.append(f"<h2>Failures ({len(failing)})</h2>")
-    if not failing:
-        parts.append("<p>None.</p>")
-    for t in failing:
-        r = t.get("reproducer", {})
-        parts.append(f"<h3>{badge(t['outcome'])} <code>{E(t['nodeid'])}</code></h3>")
-        parts.append(f"<p><b>{E(render.lead(t))}</b></p>")
-        if t.get("sentence"):
-            parts.append(f"<blockquote>{E(t['sentence'])}<br><span class=muted>{E(t['source'])}</span></blockquote>")
-        if r.get("example"):
-            parts.append(f"<p>Falsifying example:</p><pre>{E(r['example'])}</pre>")
-        if r.get("reproduce"):
-            parts.append(f"<p>Reproduce with <code>{E(r['reproduce'])}</code></p>")
-        sa = t.get("standalone") or {}
-        if sa.get("file"):
-            parts.append(
-                f'<p>Standalone C reproducer <a href="{E(sa["file"])}"><code>{E(sa["file"])}</code></a>: '
-                f"{E(outcome(sa))}</p><pre>{E(sa['command'])}</pre>"
-            )
-            if sa.get("observed"):
-                parts.append(f"<p>It printed:</p><pre>{E(sa['observed'])}</pre>")
-        elif sa.get("reason"):
-            parts.append(f"<p>{E(sa['reason'])}</p>")
-        if t.get("crash_input", {}).get("last_call"):
-            parts.append(
-                "<p>The call that crashed (re-run alone, last call "
-                f"made):</p><pre>{E(t['crash_input']['last_call'])}</pre>"
-            )
-        parts.append(f"<details><summary>traceback</summary><pre>{E((t.get('details') or '')[-3000:])}</pre></details>")
 
-    parts.append(f"<h2>Every test ({len(tests)})</h2><table><tr><th>test</th><th>outcome</th><th>reason</th></tr>")
+def anchor(prefix: str, text: str) -> str:
+    """An element ID for a test ID or rule: letters, digits and ``-_.`` only, with a digest of the whole text so that
+    two test IDs that differ only in punctuation or past the first 90 characters keep apart."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:90]
+    return f"{prefix}{slug}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
+
+
+def _reproducer_href(path: str | None) -> str | None:
+    """A reproducer's link: results give ``reproducers/NAME.c`` or the bare name under reproducers/."""
+    if not path:
+        return None
+    return path if "/" in path else f"reproducers/{path}"
+
+
+def _failure(t: dict, anchor: str) -> dict:
+    """What one failing test shows: its one-line reason, the sentence it breaks, how to re-run and reproduce it."""
+    sa = t.get("standalone") or {}
+    r = t.get("reproducer") or {}
+    return {
+        "nodeid": t["nodeid"],
+        "anchor": anchor,
+        "outcome": t["outcome"],
+        "reason": render.lead(t),
+        "rule": t.get("rule"),
+        "sentence": t.get("sentence"),
+        "source": t.get("source"),
+        "rerun": t.get("rerun"),
+        "example": r.get("example"),
+        "reproduce": r.get("reproduce"),
+        "standalone_file": _reproducer_href(sa.get("file")),
+        "standalone_outcome": standalone_outcome(sa) if sa.get("file") else None,
+        "standalone_command": sa.get("command"),
+        "standalone_observed": sa.get("observed"),
+        "standalone_reason": sa.get("reason"),
+        "last_call": (t.get("crash_input") or {}).get("last_call"),
+        "attempts": t.get("attempts") or [],
+        "details": (t.get("details") or "")[-3000:],
+    }
+
+
+def _gate(g: dict | None, views: dict) -> dict | None:
+    if not g:
+        return None
+
+    def linked(nodeids):
+        return [(n, views[n]["anchor"] if n in views else None) for n in nodeids]
+
+    return {
+        **g,
+        "new": linked(g.get("newFailures") or []),
+        "unexpected": linked(g.get("unexpectedPasses") or []),
+        "expected_n": len(g.get("expected") or []),
+        "flakes_n": len(g.get("flakes") or []),
+    }
+
+
+def _device(d: dict) -> dict:
+    return {
+        **d,
+        "software": d.get("deviceType") == "CPU",
+        "driver_id": d.get("driverIDName", d.get("driverID")),
+    }
+
+
+def _sections(tests: list[dict], views: dict) -> list[dict]:
+    """The per-test table, one folded section per outcome, failing outcomes first."""
+    by: dict[str, list[dict]] = {}
     for t in tests:
-        reason = (
-            t.get("details")
-            if t["outcome"] in ("NotSupported", "Skip")
-            else (render.lead(t) if t["outcome"] != "Pass" else "")
+        o = t["outcome"]
+        if o in ("NotSupported", "Skip"):
+            reason = (t.get("details") or "").strip().splitlines()[:1]
+            reason = reason[0] if reason else ""
+        elif o == "Pass":
+            reason = ""
+        else:
+            reason = views[t["nodeid"]]["reason"] if t["nodeid"] in views else render.lead(t)
+        by.setdefault(o, []).append(
+            {
+                "nodeid": t["nodeid"],
+                "outcome": o,
+                "reason": reason[:300],
+                "duration": t.get("duration") or 0.0,
+                "anchor": views[t["nodeid"]]["anchor"] if t["nodeid"] in views else None,
+            }
         )
-        parts.append(
-            f"<tr><td><code>{E(t['nodeid'])}</code></td><td>{badge(t['outcome'])}</td>"
-            f"<td>{E(str(reason or '')[:300])}</td></tr>"
-        )
-    parts.append("</table>")
-
-    x = doc.get("layerCrossCheck")
-    if x:
-        parts.append(
-            f"<h2>Validation layer cross-check</h2><p>{len(x['agreed'])} VUIDs named alike by "
-            "VK_LAYER_KHRONOS_validation and the reference validator.</p>"
-        )
-        parts.append(
-            "<h3>Disagreements "
-            f"({len(x['disagreements'])})</h3><table><tr><th>test</th><th>call</th><th>validator</th><th>layer</th></tr>"
-        )
-        for d in x["disagreements"]:
-            sides = f"<td>{E(', '.join(d['validator']))}</td><td>{E(', '.join(d['layer'] or []))}</td>"
-            parts.append(
-                f"<tr><td><code>{E(d['test'])}</code></td><td><code>{E(d['call'][:300])}</code></td>{sides}</tr>"
-            )
-        parts.append("</table><h3>Explained differences</h3><table><tr><th>VUID</th><th>calls</th><th>why</th></tr>")
-        for e in x["explained"]:
-            parts.append(f"<tr><td><code>{E(e['vuid'])}</code></td><td>{e['calls']}</td><td>{E(e['reason'])}</td></tr>")
-        parts.append(
-            "</table><p class=muted>Agreed: " + ", ".join(f"<code>{E(v)}</code>" for v in x["agreed"]) + "</p>"
-        )
-
-    matrix = doc.get("vuidMatrix", [])
-    parts.append(
-        f"<h2>VUID matrix ({len(matrix)} rules)</h2><table><tr><th>VUID</th><th>rule</th><th>valid "
-        "side</th><th>invalid side</th></tr>"
-    )
-    for row in matrix:
-        cells = "".join(
-            f"<td>{badge(row[s]['outcome'])} <span class=muted>{row[s]['tests']} tests</span></td>"
-            for s in ("valid", "invalid")
-        )
-        parts.append(f"<tr><td><code>{E(row['vuid'])}</code></td><td>{E(row['text'])}</td>{cells}</tr>")
-    parts.append("</table>")
-
-    parts.append(
-        "<h2>Return codes</h2><table><tr><th>code</th><th>allowed "
-        "by</th><th>status</th><th>observed</th><th>evidence</th></tr>"
-    )
-    for row in doc.get("returnCodes", []):
-        evidence = (
-            ", ".join(row.get("provoked_by", []))
-            or "; ".join(row.get("tried", []))
-            or ", ".join(row.get("observed_in", []))
-        )
-        parts.append(
-            f"<tr><td><code>{E(row['code'])}</code></td><td>{E(row['allowed_by'])}</td><td>{E(row['status'])}</td><td>{row['observed']}</td><td>{E(evidence)}</td></tr>"
-        )
-    parts.append("</table>")
-
-    parts.append(
-        "<h2>Alignment of mapped pointers</h2><p class=muted>For every successful map: the largest power of two "
-        "dividing <code>ptr − offset</code>, per memory type. "
-        "Green: at least minMemoryMapAlignment; a red bar would be a violation.</p>"
-    )
-    limit = min((int(d.get("minMemoryMapAlignment", 64)) for d in render._devices(doc)), default=64)
-    parts.append(alignment_svg(doc.get("alignment", {}), limit))
-    parts.append("</html>\n")
-    return "\n".join(parts)
+    order = [o for o in TABLE_ORDER if o in by] + sorted(set(by) - set(TABLE_ORDER))
+    return [{"outcome": o, "rows": by[o], "open": o in UNFOLDED} for o in order]
 
 
-def alignment_svg(data: dict[str, dict[str, int]], limit: int) -> str:
-    """A bar chart (inline SVG): per memory type, maps per observed alignment."""
-    if not data:
-        return "<p>No maps observed.</p>"
-    buckets = sorted({int(a) for hist in data.values() for a in hist})
-    width, bar_h, gap = 900, 16, 6
-    rows = sum(len(h) for h in data.values())
-    height = rows * (bar_h + gap) + len(data) * 24 + 20
-    top = max(n for hist in data.values() for n in hist.values())
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-size="12" '
-        'font-family="system-ui,sans-serif">'
+def _matrix(rows: list[dict]) -> list[dict]:
+    """The VUID matrix's rows, with the outcome of each side (a grid cell's colour)."""
+    return [
+        {
+            "vuid": r["vuid"],
+            "text": r.get("text", ""),
+            "kind": r.get("kind", ""),
+            "cells": [(side, r[side]["outcome"], r[side]["tests"]) for side in ("valid", "invalid") if side in r],
+        }
+        for r in rows
     ]
-    y = 10
-    for mtype, hist in sorted(data.items()):
-        out.append(f'<text x="0" y="{y + 12}" font-weight="600">memory type {E(str(mtype))}</text>')
+
+
+def _alignment_limit(doc: dict) -> int:
+    return min((int(d.get("minMemoryMapAlignment", 64)) for d in render._devices(doc)), default=64)
+
+
+def alignment_chart(data: dict[str, dict[str, int]], limit: int) -> dict | None:
+    """A bar chart's rows: per memory type, how many successful maps had each alignment of ``ptr - offset``."""
+    if not data:
+        return None
+    top = max(n for hist in data.values() for n in hist.values())
+    rows, y = [], 10
+    for mtype, hist in sorted(data.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]):
+        rows.append({"y": y + 12, "heading": f"memory type {mtype}"})
         y += 20
-        for a in buckets:
-            n = hist.get(str(a))
+        for a in sorted(int(k) for k in hist):
+            n = hist[str(a)]
             if not n:
                 continue
-            w = max(2, int(600 * n / top))
-            colour = "#cf222e" if a < limit else "#1a7f37"
+            w = max(2, round(560 * n / top))
             label = f"{a} B" if a < 1 << 20 else f"{a >> 20} MiB"
-            out.append(
-                f'<text x="0" y="{y + 12}">{E(label)}</text><rect x="110" y="{y}" width="{w}" height="{bar_h}" '
-                f'fill="{colour}"/><text x="{115 + w}" y="{y + 12}">{n}</text>'
-            )
-            y += bar_h + gap
+            rows.append({"y": y, "label": label, "w": w, "n": n, "bad": a < limit})
+            y += 22
         y += 4
-    out.append("</svg>")
-    return "".join(out)
+    return {"rows": rows, "height": y + 10}
+
+
+# The latency chart's axis: 1 microsecond to 10 seconds, four bins a decade.
+_LAT_LO, _LAT_HI, _LAT_BINS_PER_DECADE = -6, 1, 4
+
+
+def latency_chart(tests: list[dict], slowest: dict) -> dict | None:
+    """Per entry point, how the slowest call of each test is spread (a histogram on a log axis) and the slowest of all.
+
+    The run records, for every test, its slowest call of each entry point (``properties.slowest_calls``); it does
+    not record latency per memory type."""
+    per: dict[str, list[float]] = {}
+    for t in model.conformance(tests):
+        for entry, seconds in ((t.get("properties") or {}).get("slowest_calls") or {}).items():
+            if isinstance(seconds, int | float) and seconds > 0:
+                per.setdefault(entry, []).append(float(seconds))
+    if not per:
+        return None
+    bins = (_LAT_HI - _LAT_LO) * _LAT_BINS_PER_DECADE
+    x0, width, row_h = 150, 600, 34
+
+    def x(seconds: float) -> float:
+        pos = (math.log10(min(max(seconds, 10**_LAT_LO), 10**_LAT_HI)) - _LAT_LO) / (_LAT_HI - _LAT_LO)
+        return round(x0 + pos * width, 1)
+
+    rows = []
+    for i, entry in enumerate(sorted(per)):
+        values = sorted(per[entry])
+        hist = [0] * bins
+        for v in values:
+            b = int((math.log10(max(v, 10**_LAT_LO)) - _LAT_LO) * _LAT_BINS_PER_DECADE)
+            hist[min(max(b, 0), bins - 1)] += 1
+        top = max(hist)
+        y = 10 + i * row_h
+        bars = [
+            {"x": round(x0 + b * width / bins, 1), "w": round(width / bins - 1, 1), "h": round(22 * n / top, 1), "n": n}
+            for b, n in enumerate(hist)
+            if n
+        ]
+        worst = slowest.get(entry) or {}
+        rows.append(
+            {
+                "entry": entry,
+                "y": y,
+                "bars": bars,
+                "median_x": x(values[len(values) // 2]),
+                "median": _seconds(values[len(values) // 2]),
+                "max_x": x(values[-1]),
+                "max": _seconds(values[-1]),
+                "tests": len(values),
+                "worst_test": worst.get("test"),
+            }
+        )
+    ticks = [{"x": x(10.0**p), "label": _seconds(10.0**p)} for p in range(_LAT_LO, _LAT_HI + 1)]
+    return {"rows": rows, "ticks": ticks, "height": 10 + len(rows) * row_h + 24, "x0": x0, "x1": x0 + width}
+
+
+def _seconds(s: float) -> str:
+    if s >= 1:
+        return f"{s:g} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s * 1e6:.3g} µs"
+
+
+def _side_by_side(doc: dict, views: dict) -> dict | None:
+    """A merge's table: each test's outcome in each run."""
+    rows = doc.get("sideBySide") or []
+    if not rows:
+        return None
+    names = [r["label"] for r in doc.get("runs", [])]
+    return {
+        "names": names,
+        "rows": [
+            {
+                "nodeid": r["nodeid"],
+                "anchor": views[r["nodeid"]]["anchor"] if r["nodeid"] in views else None,
+                "outcomes": [r["outcomes"].get(n, "NotRun") for n in names],
+            }
+            for r in rows
+        ],
+    }
