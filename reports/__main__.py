@@ -224,6 +224,17 @@ def _merge(args, notes: test_ids.Notes) -> int:
         doc = load(path, notes)
         runs.append((name or label(doc), doc))
     doc = merge(runs)
+    # The gate judges before anything is written, so that the merged report holds its verdict and exit status.
+    status = 0
+    if args.gate:
+        try:
+            expected = gate.load(Path(args.baseline), notes) if args.baseline else {}
+        except (OSError, ValueError) as e:
+            raise InputError(f"--baseline {e}") from None
+        doc["gate"] = gate.judged(doc["tests"], expected, args.baseline or "(no baseline: every failure is new)")
+        status = doc["gate"]["exitStatus"]
+    _warn(notes)
+    doc["run"]["exitStatus"] = status
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(doc, indent=1))
@@ -231,22 +242,15 @@ def _merge(args, notes: test_ids.Notes) -> int:
     if doc["sideBySide"]:
         page = (out / "report.html").read_text().replace("<h2>Failures", side_by_side_html(doc) + "<h2>Failures", 1)
         (out / "report.html").write_text(page)
+    for line in gate.lines(doc["gate"], doc["tests"]) if args.gate else []:
+        print(line)
     print(
         f"merged {len(runs)} results into {len(doc['runs'])} runs ({'; '.join(r['label'] for r in doc['runs'])}): "
-        f"verdict {doc['verdict']}; report in {out}"
+        f"verdict {doc['verdict']}"
+        + (f"; gate {doc['gate']['verdict']}" if args.gate else "")
+        + f"; exit {status}; report in {out}"
     )
-    if not args.gate:
-        _warn(notes)
-        return 0
-    try:
-        expected = gate.load(Path(args.baseline), notes) if args.baseline else {}
-    except (OSError, ValueError) as e:
-        raise InputError(f"--baseline {e}") from None
-    _warn(notes)
-    new = gate.compare(doc["tests"], expected)["new_failures"]
-    for nodeid, outcome in new:
-        print(f"  NEW {outcome}: {nodeid}")
-    return 1 if new else 0
+    return status
 
 
 def _diff(args, notes: test_ids.Notes) -> int:

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from vkmap_cts.fixtures.reproduce.confirm import outcome, summary
-from vkmap_cts.reports import html, model, scope
+from vkmap_cts.reports import bug_reports, html, model, scope
 
 
 def write_all(doc: dict, out: Path) -> list[Path]:
@@ -27,7 +27,7 @@ def write_all(doc: dict, out: Path) -> list[Path]:
         path = out / name
         path.write_text(text)
         written.append(path)
-    return written
+    return written + bug_reports.write(doc, out)  # bug-reports/<test>.md
 
 
 def deqp_csv(tests: list[dict]) -> str:
@@ -187,12 +187,15 @@ def summary_md(doc: dict) -> str:
     c = model.counts(tests)
     run = doc.get("run", {})
     s = run.get("scope") or {}
+    judged = doc["verdict"] != "NotApplicable"
     part = f" (partial: {s['ran']} of {s['collected']} tests; {_md(s['partial'])})" if s.get("partial") else ""
+    part = part if judged else ""
     g = doc.get("gate")
     gate = f"; gate **{g['verdict']}**" if g else ""
     status = f" — exit {run['exitStatus']}" if run.get("exitStatus") is not None else ""
     lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**{part}{gate}{status}", ""]
-    lines += [f"- scope: {_md(scope.describe(s))}" if s else "- scope: merged runs"]
+    if judged:
+        lines += [f"- scope: {_md(scope.describe(s))}" if s else "- scope: merged runs"]
     if g:
         lines.append(
             f"- gate against `{_md(g['baseline'])}`: **{g['verdict']}**, {len(g['newFailures'])} new failures, "
@@ -214,7 +217,8 @@ def summary_md(doc: dict) -> str:
             lines.append(
                 f"- **a driver did not load**: `{_md(f['manifest'])}` ({_md(f['library'])}): {_md(f['reason'])}"
             )
-    lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
+    if c:
+        lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
     groups = doc.get("failureGroups") or []
     if groups:
         lines += ["", f"### Rules broken ({len(groups)})", ""]

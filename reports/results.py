@@ -214,7 +214,7 @@ class ResultsWriter:
         out = Path(self.config.getoption("--report-dir"))
         for name in self.OUTPUTS:
             (out / name).unlink(missing_ok=True)
-        for old in (out / "reproducers").glob("*.c"):
+        for old in [*(out / "reproducers").glob("*.c"), *(out / "bug-reports").glob("*.md")]:
             old.unlink()
 
     @pytest.hookimpl(optionalhook=True)
@@ -436,10 +436,10 @@ def write_doc(doc: dict, out: Path) -> Path:
     return path
 
 
-def write_not_applicable(config, devices: list[dict], reason: str, exit_status: int) -> Path:
+def write_not_applicable(config, devices: list[dict], reason: str, exit_status: int) -> str:
     """A run that found no device to judge (no device exposes VK_KHR_map_memory2): its report says so, verdict
     NotApplicable, with every device the loader gave, so a job of a CI matrix over drivers shows why it judged
-    nothing."""
+    nothing.  Returns the verdict line, with where the results are."""
     now = _iso(time.time())
     doc = {
         "schemaVersion": SCHEMA_VERSION,
@@ -462,7 +462,8 @@ def write_not_applicable(config, devices: list[dict], reason: str, exit_status: 
         "verdict": "NotApplicable",
         "devices": devices,
     }
-    return write_doc(doc, Path(config.getoption("--report-dir")))
+    path = write_doc(doc, Path(config.getoption("--report-dir")))
+    return f"{verdict_line(doc)}; results in {path}"
 
 
 def verdict_line(doc: dict) -> str:
@@ -470,11 +471,7 @@ def verdict_line(doc: dict) -> str:
     suite, the gate's verdict where a baseline was given, and the exit status."""
     exit_status = doc["run"].get("exitStatus")
     if doc["verdict"] == "NotApplicable":
-        names = ", ".join(f"{d.get('deviceName')} ({d.get('driverName')})" for d in doc.get("devices") or [])
-        return (
-            f"vkmap-cts: verdict NotApplicable: {doc['run'].get('notApplicable') or 'no device to judge'}; devices: "
-            f"{names or 'none'}; exit {exit_status}"
-        )
+        return f"vkmap-cts: verdict NotApplicable, nothing judged: {doc['run']['notApplicable']}; exit {exit_status}"
     c = doc["counts"]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
     d = doc.get("driver") or {}

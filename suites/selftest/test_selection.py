@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from vkmap_cts.fixtures.plugins.environment import INTERNAL_ENV
+from vkmap_cts.fixtures.vk import icds
 from vkmap_cts.fixtures.vk.errors import BadOption, NoConformingDevice, NoDriver
 from vkmap_cts.fixtures.vk.selection import parse_api_version, select
 
@@ -259,7 +260,7 @@ def test_a_partial_run_says_so_and_claims_nothing_about_the_rest(tmp_path):
         and " on 4 of 12 tests; nothing is claimed about the 8 not run" in line
     ), line
     doc = json.loads((tmp_path / "results.json").read_text())
-    assert doc["run"]["scope"] == {"partial": "-k null", "ran": 4, "collected": 12}
+    assert doc["run"]["scope"] == {"partial": "-k null", "ran": 4, "collected": 12, "notRun": 8}
     assert "partial: 4 of 12 tests" in (tmp_path / "summary.md").read_text()
 
 
@@ -320,6 +321,23 @@ def test_a_named_driver_that_does_not_load_stops_the_run(tmp_path):
             "cannot open shared object file: No such file or directory"
         )
         assert "verdict" not in proc.stdout
+
+
+def test_a_named_driver_that_does_not_load_beside_one_that_does_says_how_to_test_that_one(tmp_path):
+    """VK_DRIVER_FILES naming a broken driver and a working one: exit 6 (the loader would judge the working one
+    alone), one line naming which loaded and which did not, and the option that tests only the one that loads; that
+    option then runs."""
+    broken = _broken_icd(tmp_path)
+    loading = [m for m in icds.survey() if m.problem is None]
+    working = next((m.path for m in loading if "lvp" in (m.library or "")), loading[0].path)  # lavapipe where it is
+    proc = _run(env={"VK_DRIVER_FILES": f"{broken}:{working}"})
+    assert proc.returncode == 6, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stderr.strip() == (
+        f"vkmap-cts: error: the driver named by {broken} does not load: /nonexistent/libvulkan_vendor.so: cannot open "
+        f"shared object file: No such file or directory; {working} loaded, and the loader would go on with it alone: "
+        f"fix the driver that did not load, or test only the one that did (--vk-icd={working})"
+    )
+    assert _run(f"--vk-icd={working}", env={"VK_DRIVER_FILES": f"{broken}:{working}"}).returncode == 0
 
 
 def test_an_installed_driver_that_does_not_load_is_reported(tmp_path):
