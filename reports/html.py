@@ -261,7 +261,7 @@ def latency_chart(tests: list[dict], slowest: dict) -> dict | None:
     if not per:
         return None
     bins = (_LAT_HI - _LAT_LO) * _LAT_BINS_PER_DECADE
-    x0, width, row_h = 150, 600, 34
+    x0, width, row_h = 140, 520, 34
 
     def x(seconds: float) -> float:
         pos = (math.log10(min(max(seconds, 10**_LAT_LO), 10**_LAT_HI)) - _LAT_LO) / (_LAT_HI - _LAT_LO)
@@ -276,8 +276,9 @@ def latency_chart(tests: list[dict], slowest: dict) -> dict | None:
             hist[min(max(b, 0), bins - 1)] += 1
         top = max(hist)
         y = 10 + i * row_h
+        step = width / bins
         bars = [
-            {"x": round(x0 + b * width / bins, 1), "w": round(width / bins - 1, 1), "h": round(22 * n / top, 1), "n": n}
+            {"x": round(x0 + b * step, 1), "w": round(step - 1, 1), "h": max(2.0, round(22 * n / top, 1))}
             for b, n in enumerate(hist)
             if n
         ]

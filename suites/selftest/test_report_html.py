@@ -329,6 +329,31 @@ def test_five_thousand_rows_render_folded_by_outcome():
     assert dangling_links(page) == []
 
 
+def test_the_alignment_chart_marks_maps_below_the_limit_red():
+    chart = html.alignment_chart({"0": {"32": 2, "64": 5}, "1": {"4096": 1}}, limit=64)
+    bars = [r for r in chart["rows"] if "label" in r]
+    assert [(r["label"], r["n"], r["bad"]) for r in bars] == [
+        ("32 B", 2, True),
+        ("64 B", 5, False),
+        ("4096 B", 1, False),
+    ]
+    assert html.alignment_chart({}, 64) is None
+
+
+def test_the_latency_chart_places_each_entry_points_calls_on_a_log_axis():
+    """Per entry point: the median and the slowest of the tests' slowest calls, on an axis of 1 us to 10 s."""
+    tests = [
+        {"nodeid": f"suites/operation/t.py::t[{i}]", "properties": {"slowest_calls": {"vkMapMemory2KHR": s}}}
+        for i, s in enumerate((1e-5, 2e-5, 3e-5, 0.04))
+    ]
+    tests.append({"nodeid": "suites/selftest/t.py::t", "properties": {"slowest_calls": {"vkMapMemory": 1.0}}})
+    chart = html.latency_chart(tests, {"vkMapMemory2KHR": {"seconds": 0.04, "test": "suites/operation/t.py::t[3]"}})
+    (row,) = chart["rows"]  # the self-tests' calls are not the driver's
+    assert (row["entry"], row["tests"], row["median"], row["max"]) == ("vkMapMemory2KHR", 4, "30 µs", "40 ms")
+    assert chart["x0"] < row["median_x"] < row["max_x"] < chart["x1"] and row["worst_test"].endswith("t[3]")
+    assert html.latency_chart([], {}) is None
+
+
 # --- in a real browser: Debian's chromium, headless, at 1280x800 ----------------------------------------------------
 
 
