@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from vkmap_cts.fixtures.reproduce import c_source, confirm
+from vkmap_cts.fixtures.reproduce import c_source, confirm, pressure
+from vkmap_cts.fixtures.rules.return_codes import REGISTRY
+from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.suites.selftest.doubles import buggy_layer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -299,3 +302,163 @@ def test_the_placed_map_set_up_is_replayed(tmp_path):
     subprocess.run(["cc", *confirm.BUILD, str(exe), str(path), "-ldl"], check=True, capture_output=True)
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "PASS" in run.stderr, run.stderr
+
+
+# -- the prelude declares the Vulkan ABI itself: no headers needed to build a reproducer -------------------------------
+STRUCT = re.compile(r"typedef struct (Vk\w+) \{(.*?)\} \1;", re.S)
+MEMBER = re.compile(r"(\w+)(?:\[\d+\])?;")
+CONSTANT = re.compile(r"^\s+(VK_[A-Z0-9_]+) = ", re.M)
+
+
+RESULTS = {name: code for code, name in abi.RESULT_NAMES.items()}
+
+
+def _declared() -> tuple[dict[str, list[str]], list[str]]:
+    """The structures the prelude declares (name -> members) and its enum constants."""
+    text = c_source.PRELUDE
+    structs = {
+        name: [m.group(1) for line in body.splitlines() if (m := MEMBER.search(line.split("/*")[0]))]
+        for name, body in STRUCT.findall(text)
+    }
+    return structs, [c for c in CONSTANT.findall(text) if not c.endswith("_MAX_ENUM")]
+
+
+def _reference_ffi(name: str):
+    """The FFI that declares ``name`` from the registry: the ``vulkan`` package's, or the suite's own (abi.py) for the
+    structures that package lacks, under their core names."""
+    import vulkan  # heavy: opens the loader's cffi declarations; only this test needs them
+
+    for ffi, spelled in ((vulkan.ffi, name), (abi.ffi, name), (abi.ffi, name.removesuffix("KHR"))):
+        try:
+            ffi.sizeof(spelled)
+            return ffi, spelled
+        except Exception:  # noqa: BLE001 - cffi raises its own errors for an unknown type name
+            continue
+    raise AssertionError(f"no reference declares {name}")
+
+
+def _build_and_run(tmp_path: Path, source: str, *args: str) -> subprocess.CompletedProcess:
+    if confirm.shutil.which("cc") is None:
+        pytest.skip("NotSupported: no C compiler (cc)")
+    path, exe = tmp_path / "probe.c", tmp_path / "probe"
+    path.write_text(source)
+    subprocess.run(["cc", *confirm.BUILD, str(exe), str(path), "-ldl"], check=True, capture_output=True, text=True)
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_the_prelude_needs_no_vulkan_headers_and_lays_out_the_abi_as_the_registry(tmp_path):
+    """A reproducer builds with cc alone: no #include of the Vulkan headers, and every structure the prelude declares
+    has the registry's size and member offsets, every constant its value (a wrong one would make the driver read
+    garbage and the reproducer show a bug of its own)."""
+    assert "#include <vulkan/" not in c_source.PRELUDE + pressure.PRESSURE
+    structs, constants = _declared()
+    assert len(structs) >= 20 and len(constants) >= 30, (len(structs), len(constants))
+    lines = ["#include <stddef.h>", c_source.PRELUDE, "int main(void) {"]
+    for name, members in structs.items():
+        lines.append(f'    printf("size {name} %zu\\n", sizeof({name}));')
+        lines += [f'    printf("offset {name}.{m} %zu\\n", offsetof({name}, {m}));' for m in members]
+    lines += [f'    printf("value {c} %lld\\n", (long long){c});' for c in constants]
+    lines += ["    return 0;", "}"]
+    ran = _build_and_run(tmp_path, "\n".join(lines))
+    import vulkan  # heavy: see _reference_ffi
+
+    wrong = []
+    for line in ran.stdout.splitlines():
+        kind, what, value = line.split()
+        if kind == "value":  # a VkResult as abi.py has it (the package's VK_ERROR_VALIDATION_FAILED lacks its sign)
+            expected = RESULTS.get(what, getattr(vulkan, what, None))
+            expected = getattr(abi, what.removesuffix("_KHR"), None) if expected is None else expected
+        else:
+            name, _, member = what.partition(".")
+            ffi, spelled = _reference_ffi(name)
+            if kind == "size":
+                expected = ffi.sizeof(spelled)
+            elif member in dict(ffi.typeof(spelled).fields):
+                expected = ffi.offsetof(spelled, member)
+            else:  # a tail declared as opaque words (VkPhysicalDeviceProperties' limits): the struct's size holds it
+                continue
+        if expected is None or int(value) != int(expected):
+            wrong.append(f"{what}: prelude {value}, registry {expected}")
+    assert not wrong, wrong
+
+
+FAKE_MAP = """
+static void *fake_ptr;
+static VkResult fake_result;
+static VkResult fake_map2(VkDevice d, const VkMemoryMapInfoKHR *info, void **pp) {
+    (void)d, (void)info;
+    *pp = fake_ptr;
+    return fake_result;
+}
+int main(int argc, char **argv) {
+    static const VkResult codes[] = {CODES};
+    allowed = codes, allowed_count = sizeof codes / sizeof *codes;
+    struct device d = {0};
+    d.map2[0] = fake_map2;
+    char *good = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *none = mmap(NULL, 65536, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *gone = mmap(NULL, 65536, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(gone, 65536);
+    const char *w = argc > 1 ? argv[1] : "";
+    fake_result = VK_SUCCESS, fake_ptr = good;
+    if (!strcmp(w, "map-failed")) fake_ptr = MAP_FAILED;
+    if (!strcmp(w, "unmapped")) fake_ptr = gone;
+    if (!strcmp(w, "inaccessible")) fake_ptr = none;
+    if (!strcmp(w, "null")) fake_ptr = NULL;
+    if (!strcmp(w, "incomplete")) fake_result = VK_INCOMPLETE;
+    if (!strcmp(w, "unlisted")) fake_result = (VkResult)-1000069000; /* VK_ERROR_OUT_OF_POOL_MEMORY */
+    if (!strcmp(w, "map-failed-code")) fake_result = VK_ERROR_MEMORY_MAP_FAILED, fake_ptr = NULL;
+    void *p;
+    map_under(&d, "a fake pressure", (VkDeviceMemory)(uintptr_t)1, 65536, &p);
+    printf("%s\\n", verdict);
+    return verdict[0] ? 1 : 0;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("observation", "rule"),
+    [
+        ("map-failed", "GUARANTEE-ppdata-written"),
+        ("unmapped", "GUARANTEE-ppdata-written"),
+        ("inaccessible", "GUARANTEE-ppdata-written"),
+        ("null", "GUARANTEE-ppdata-written"),
+        ("incomplete", "GUARANTEE-return-codes-under-pressure"),
+        ("unlisted", "GUARANTEE-return-codes-under-pressure"),
+        ("map-failed-code", None),
+        ("readable", None),
+    ],
+)
+def test_the_provocation_reproducers_check_fails_each_bad_observation(tmp_path, observation, rule):
+    """The C check of a map under pressure (pressure.c's map_under) breaks GUARANTEE-ppdata-written for VK_SUCCESS with
+    MAP_FAILED, NULL, an unmapped or an inaccessible pointer, and the Return Codes for a positive or unlisted code;
+    an allowed error and a readable pointer break nothing.  The map is a fake: no driver is needed."""
+    source = c_source.PRELUDE + pressure.PRESSURE + FAKE_MAP.replace("CODES", ", ".join(REGISTRY[pressure.ENTRY]))
+    ran = _build_and_run(tmp_path, source, observation)
+    assert ran.returncode == (1 if rule else 0) and ran.stdout.startswith(rule or "\n"), (ran.returncode, ran.stdout)
+
+
+@pytest.mark.parametrize("scenario", sorted(pressure.SCENARIOS))
+def test_a_provocation_reproducer_agrees_with_the_child_it_stands_for(tmp_path, scenario):
+    """The reproducer of a provocation, made from the scene its child printed, exits 1 exactly when the child found a
+    rule broken, three runs of three, on the installed driver (on lavapipe, rlimit-as: VK_SUCCESS with *ppData =
+    MAP_FAILED).  A scenario that cannot run here (libfiu missing) is NotSupported."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    child = subprocess.run(
+        [sys.executable, "-m", "vkmap_cts.fixtures.provoke.provocation", scenario],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    said = [json.loads(x) for x in child.stdout.splitlines() if x.startswith("{")]
+    scene = next((x["scene"] for x in said if "scene" in x), None)
+    record = said[-1]
+    if record.get("available") is False:
+        pytest.skip(f"NotSupported: {record['summary']}")
+    assert scene and scene["scenario"] == scenario, child.stdout[-2000:] + child.stderr[-2000:]
+    broken = bool(record["disallowed"]) or not all((record.get("after") or {}).values())
+    info = confirm.reproduce(None, f"t[{scenario}]", "Fail", tmp_path, "m", scene=scene)
+    assert info.get("reproduced") is not None, info
+    assert info["exits"] == [1 if broken else 0] * 3, (record, info["lines"])
