@@ -508,6 +508,20 @@ def test_five_thousand_rows_read_at_1280_px_and_filter_by_outcome_and_text(brows
     print(f"report of the 5000-row run: {tmp_path / '5000-tests.html'}")
 
 
+def test_a_real_failing_run_reads_at_1280_px(browser, tmp_path):
+    """report.html as a real run writes it: driver doubles that break two rules, crash and hang (a partial run)."""
+    from vkmap_cts.suites.selftest.test_reports import _run_doubles
+
+    picked = "passing_neighbour or misaligned or test_failing_driver or call_that_crashes or call_that_hangs"
+    _, _, doc = _run_doubles(tmp_path, "-k", picked, "--flake-reruns=0")
+    assert {g["rule"] for g in doc["failureGroups"]} == {"GUARANTEE-map-alignment", "GUARANTEE-map-success", "unnamed"}
+    browser.get((tmp_path / "out" / "report.html").as_uri())
+    layout = browser.execute_script(LAYOUT)
+    _check_layout(layout)
+    assert layout["links"] >= 2 * 4, "each failure is linked from the rules and from the per-test table"
+    _screenshot(browser, tmp_path, "real-failing-run")
+
+
 def test_a_real_report_folder_loads(browser, tmp_path):
     """The page as write_all writes it beside results.json, with the links to its reproducers relative to it."""
     doc = synthetic_doc(40)
