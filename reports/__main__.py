@@ -24,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from vkmap_cts.reports import gate, html, model, render, test_ids
+from vkmap_cts.reports import gate, model, render, test_ids
 from vkmap_cts.reports.model import FAILING
 
 # What diff calls a regression, by kind; each can be allowed with --allow KIND.
@@ -159,19 +159,6 @@ def diff(old: dict, new: dict) -> dict[str, list]:
     return out
 
 
-def side_by_side_html(doc: dict) -> str:
-    rows = doc.get("sideBySide", [])
-    names = [r["label"] for r in doc.get("runs", [])]
-    head = "".join(f"<th>{html.E(n)}</th>" for n in names)
-    body = "".join(
-        f"<tr><td><code>{html.E(r['nodeid'])}</code></td>"
-        + "".join(f"<td>{html.badge(r['outcomes'].get(n, 'NotRun'))}</td>" for n in names)
-        + "</tr>"
-        for r in rows
-    )
-    return f"<h2>Side by side ({len(names)} runs)</h2><table><tr><th>test</th>{head}</tr>{body}</table>"
-
-
 def _run_arg(arg: str) -> tuple[str | None, str]:
     """RUN or RUN=LABEL."""
     path, sep, name = arg.partition("=")
@@ -239,9 +226,6 @@ def _merge(args, notes: test_ids.Notes) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(doc, indent=1))
     render.write_all(doc, out)
-    if doc["sideBySide"]:
-        page = (out / "report.html").read_text().replace("<h2>Failures", side_by_side_html(doc) + "<h2>Failures", 1)
-        (out / "report.html").write_text(page)
     for line in gate.lines(doc["gate"], doc["tests"]) if args.gate else []:
         print(line)
     print(

@@ -11,7 +11,6 @@ import functools
 import hashlib
 import math
 import re
-from html import escape as E
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -43,11 +42,6 @@ SHOWN_PER_RULE = 3
 def report(doc: dict) -> str:
     """The run's report.html."""
     return _template().render(**page(doc))
-
-
-def badge(outcome: str) -> str:
-    """An outcome as a coloured label (the side-by-side table of ``merge``)."""
-    return f'<span class="b" style="background:{COLOURS.get(outcome, "#57606a")}">{E(outcome)}</span>'
 
 
 @functools.cache

@@ -508,6 +508,11 @@ def test_five_thousand_rows_read_at_1280_px_and_filter_by_outcome_and_text(brows
     print(f"report of the 5000-row run: {tmp_path / '5000-tests.html'}")
 
 
+@pytest.mark.parametrize("make", [passing_doc, not_applicable_doc], ids=["passing", "not-applicable"])
+def test_a_passing_or_not_applicable_run_reads_at_1280_px(browser, tmp_path, make):
+    _check_layout(_load(browser, html.report(make()), tmp_path, make.__name__))
+
+
 def test_a_real_failing_run_reads_at_1280_px(browser, tmp_path):
     """report.html as a real run writes it: driver doubles that break two rules, crash and hang (a partial run)."""
     from vkmap_cts.suites.selftest.test_reports import _run_doubles
