@@ -409,7 +409,7 @@ int main(int argc, char **argv) {
     if (!strcmp(w, "unlisted")) fake_result = (VkResult)-1000069000; /* VK_ERROR_OUT_OF_POOL_MEMORY */
     if (!strcmp(w, "map-failed-code")) fake_result = VK_ERROR_MEMORY_MAP_FAILED, fake_ptr = NULL;
     void *p;
-    map_under(&d, "a fake pressure", (VkDeviceMemory)(uintptr_t)1, 65536, &p);
+    map_under(&d, "a fake pressure", (VkDeviceMemory)(uintptr_t)1, 65536, &p, 0);
     printf("%s\\n", verdict);
     return verdict[0] ? 1 : 0;
 }
