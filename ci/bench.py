@@ -4,12 +4,16 @@
 
 Measured in one run on one machine:
   raw map+unmap       one vkMapMemory2KHR + vkUnmapMemory2KHR through raw cffi function pointers
-  suite map+unmap     the same through the driver-access module (validate, call, state, observe)
+  suite map+unmap     the same through the driver module's loop (Driver.map_unmap_each: validate, watchdog,
+                      call, screen, journal, state, observe), as the checked examples make their calls
+  one call at a time  the same through Memory.map2() and Memory.unmap2(), one call each
   checked example     generate (hypothesis), validate, map, check success and alignment, unmap: one range of
                       test_every_map_is_aligned's batches (fixtures/judge/properties.py mapped_alignment)
   examples/s/worker   checked examples per second on one worker
   worker start-up     instance + device creation, as each xdist worker does it
   ci profile wall     the whole conformance run with the 'ci' profile, -n 1 and -n auto (set-up excluded)
+  longest test        the longest test of the -n auto run, and the sum of its tests' durations over -n 1's: how
+                      much the workers slow each other down (a driver lock, a shared resource)
   per CTS family      the time of the tests of each dEQP-VK.memory family (fixtures/rules/cts.py), from that run
 Nothing here is a test: the numbers are printed, never asserted.
 """
@@ -23,6 +27,7 @@ import platform
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +49,7 @@ def measure_calls(n: int) -> dict:
     from hypothesis import given, settings
 
     from vkmap_cts.fixtures.access.device import Device
+    from vkmap_cts.fixtures.judge.oracles import held_after_map, map_holds
     from vkmap_cts.fixtures.judge.properties import mapped_alignment
     from vkmap_cts.fixtures.judge.strategies import range_batches
     from vkmap_cts.fixtures.vk import abi, journal
@@ -81,13 +87,27 @@ def measure_calls(n: int) -> dict:
                 map_pfn(dev, info, pp)
                 unmap_pfn(dev, uinfo)
 
-        def suite():
+        def one_by_one():
             for _ in range(n):
                 mem.map2()
                 mem.unmap2()
 
+        whole = [(0, abi.VK_WHOLE_SIZE)] * n
+
+        def loop():
+            journal.begin_example()
+            stop = mem.map_unmap_each(
+                "vkMapMemory2KHR",
+                whole,
+                map_holds,
+                physical.min_memory_map_alignment,
+                partial(held_after_map, alignment=physical.min_memory_map_alignment),
+            )
+            assert stop is None, stop
+
         out["raw_map_unmap_us"] = _best(raw) / n * 1e6
-        out["suite_map_unmap_us"] = _best(suite) / n * 1e6
+        out["suite_map_unmap_us"] = _best(loop) / n * 1e6
+        out["one_call_at_a_time_us"] = _best(one_by_one) / n * 1e6
 
         # A checked example: a generated range, validated, mapped, judged, unmapped.
         # Hypothesis draws batches of ranges (vkmap_cts.fixtures.judge.strategies.range_batches), as the suites do.
@@ -116,7 +136,7 @@ def measure_calls(n: int) -> dict:
     return out
 
 
-def measure_suite(workers: str, extra: list[str]) -> float:
+def measure_suite(workers: str, extra: list[str]) -> tuple[float, Path]:
     cmd = [
         sys.executable,
         "-m",
@@ -133,7 +153,7 @@ def measure_suite(workers: str, extra: list[str]) -> float:
         "--dist",
         "worksteal",
         "--report-dir",
-        str(ROOT / "reports" / "bench-run"),
+        str(ROOT / "reports" / f"bench-run-n{workers}"),
         *extra,
     ]
     t = time.perf_counter()
@@ -141,7 +161,14 @@ def measure_suite(workers: str, extra: list[str]) -> float:
     wall = time.perf_counter() - t
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     print(f"  pytest -n {workers}: {wall:.1f} s ({last})", flush=True)
-    return wall
+    return wall, ROOT / "reports" / f"bench-run-n{workers}" / "results.json"
+
+
+def durations(results: Path) -> tuple[float, str, float]:
+    """(sum of the tests' durations, the longest test, its duration) of a run's results.json."""
+    tests = json.loads(results.read_text())["tests"]
+    longest = max(tests, key=lambda t: t.get("duration") or 0)
+    return sum(t.get("duration") or 0 for t in tests), longest["nodeid"], longest.get("duration") or 0
 
 
 def family_times(results: Path) -> list[tuple[str, int, float]]:
@@ -179,10 +206,12 @@ def main() -> int:
     suite = {}
     if not args.no_suite:
         print("measuring the ci profile run ...", flush=True)
-        suite["n1_s"] = measure_suite("1", extra)
-        suite["nauto_s"] = measure_suite("auto", extra)
+        suite["n1_s"], one = measure_suite("1", extra)
+        suite["nauto_s"], many = measure_suite("auto", extra)
         suite["speedup"] = suite["n1_s"] / suite["nauto_s"]
-        suite["families"] = family_times(ROOT / "reports" / "bench-run" / "results.json")
+        suite["n1_test_s"], _, _ = durations(one)
+        suite["nauto_test_s"], suite["longest_test"], suite["longest_test_s"] = durations(many)
+        suite["families"] = family_times(many)
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
@@ -193,11 +222,19 @@ def main() -> int:
     Path(args.json).write_text(json.dumps(doc, indent=1))
 
     d = calls["device"]
+    raw = calls["raw_map_unmap_us"]
     rows = [
         ("device", f"{d['deviceName']} ({d['driverName']} {d['driverInfo']})"),
         ("host", f"{os.cpu_count()} CPUs, Python {platform.python_version()}"),
         ("raw map+unmap (cffi)", f"{calls['raw_map_unmap_us']:.2f} us"),
-        ("suite map+unmap (driver module)", f"{calls['suite_map_unmap_us']:.2f} us"),
+        (
+            "suite map+unmap (the driver module's loop)",
+            f"{calls['suite_map_unmap_us']:.2f} us = {calls['suite_map_unmap_us'] / raw:.1f}x raw",
+        ),
+        (
+            "suite map+unmap, one call at a time",
+            f"{calls['one_call_at_a_time_us']:.2f} us = {calls['one_call_at_a_time_us'] / raw:.1f}x raw",
+        ),
         (
             "checked example (generate, validate, map, check, unmap)",
             f"{calls['checked_example_us']:.2f} us = {calls['overhead_ratio']:.1f}x raw",
@@ -210,6 +247,15 @@ def main() -> int:
             ("ci profile, -n 1", f"{suite['n1_s']:.1f} s"),
             (f"ci profile, -n auto ({os.cpu_count()} CPUs)", f"{suite['nauto_s']:.1f} s"),
             ("speed-up -n auto over -n 1", f"{suite['speedup']:.2f}x"),
+            (
+                "longest test of the -n auto run",
+                f"{suite['longest_test_s']:.1f} s ({suite['longest_test']})",
+            ),
+            (
+                "sum of test durations, -n auto over -n 1",
+                f"{suite['nauto_test_s']:.0f} s over {suite['n1_test_s']:.0f} s = "
+                f"{suite['nauto_test_s'] / suite['n1_test_s']:.1f}x",
+            ),
         ]
     for name, items, seconds in suite.get("families", []):
         rows.append(
