@@ -133,7 +133,7 @@ def _failure(t: dict, anchor: str) -> dict:
         "nodeid": t["nodeid"],
         "anchor": anchor,
         "outcome": t["outcome"],
-        "reason": render.lead(t),
+        "reason": one_line(t),
         "rule": t.get("rule"),
         "sentence": t.get("sentence"),
         "source": t.get("source"),
@@ -149,6 +149,15 @@ def _failure(t: dict, anchor: str) -> dict:
         "attempts": t.get("attempts") or [],
         "details": (t.get("details") or "")[-3000:],
     }
+
+
+def one_line(t: dict) -> str:
+    """A failing test's one line: its check's message, else the first line of what it left (never the outcome alone)."""
+    line = render.lead(t)
+    if line == t["outcome"]:
+        first = next((x.strip() for x in (t.get("details") or "").splitlines() if x.strip()), "")
+        line = f"{t['outcome']}: {first[:300]}" if first else line
+    return line
 
 
 def _gate(g: dict | None, views: dict) -> dict | None:
@@ -186,7 +195,7 @@ def _sections(tests: list[dict], views: dict) -> list[dict]:
         elif o == "Pass":
             reason = ""
         else:
-            reason = views[t["nodeid"]]["reason"] if t["nodeid"] in views else render.lead(t)
+            reason = views[t["nodeid"]]["reason"] if t["nodeid"] in views else one_line(t)
         by.setdefault(o, []).append(
             {
                 "nodeid": t["nodeid"],

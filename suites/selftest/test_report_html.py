@@ -85,7 +85,7 @@ def _failing(t: dict, rule: str | None, rerun_base: str, rng: random.Random) -> 
         t["details"] = "the worker running it died: signal 11 (SIGSEGV)"
         t["crash_input"] = {"last_call": "vkMapMemory2KHR(memory=0x5, offset=0, size=VK_WHOLE_SIZE)"}
     else:
-        t["details"] = "Timeout: vkMapMemory2KHR has not returned after 10 s"
+        t["details"] = "vkMapMemory2KHR has not returned after 10 s"
     return t
 
 
@@ -301,6 +301,13 @@ def test_old_documents_without_the_new_fields_still_render():
         t.pop("rerun", None)
     page = html.report(doc)
     assert "Rules broken" in page and '<span class="k">re-run</span>' not in page and dangling_links(page) == []
+
+
+def test_a_failure_without_a_message_reads_more_than_its_outcome():
+    """A failure whose check left no message and no "E " line still gets a reason: the first line it left."""
+    t = {"nodeid": "a", "outcome": "Fail", "details": "\n  the worker printed: misaligned by 8\nmore"}
+    assert html.one_line(t) == "Fail: the worker printed: misaligned by 8"
+    assert html.one_line({"nodeid": "a", "outcome": "Fail", "details": None}) == "Fail"
 
 
 def test_everything_from_the_document_is_escaped():
