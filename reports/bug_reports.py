@@ -155,7 +155,12 @@ def _reproducer(test: dict) -> list[str]:
     info = test.get("standalone") or {}
     if not info.get("file"):
         reason = info.get("reason") or "no standalone reproducer was made for this failure"
-        return [f"None: {reason}.", "", "Re-run the test with the suite instead (below)."]
+        return [
+            f"No standalone C program for this failure: {reason}.",
+            "",
+            "Run the test alone with the suite instead: the command under *Re-run with the suite* (it needs this suite "
+            "installed, as its README says, and this driver).",
+        ]
     out = [
         f"`{info['file']}` (in the report folder; attach it).  It needs a C compiler and the Vulkan loader "
         "(libvulkan.so.1) with this driver installed, nothing else: no Vulkan headers, no SDK.  Build and run it "

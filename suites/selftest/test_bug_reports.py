@@ -93,7 +93,8 @@ def test_without_a_reproducer_or_rerun_the_report_says_why(tmp_path):
     reason = "no standalone reproducer: the journal holds no driver call for this test"
     fail = {k: v for k, v in FAIL.items() if k != "rerun"} | {"standalone": {"reason": reason}}
     text = bug_reports.render(_doc(fail), fail)
-    assert f"None: {reason}." in text and text.count(reason) == 2 and "```sh" not in text
+    assert f"No standalone C program for this failure: {reason}." in text and text.count(reason) == 2
+    assert "```sh" not in text and "Run the test alone with the suite instead" in text
 
 
 def test_crashes_and_timeouts_get_one_the_suites_errors_and_passes_none(tmp_path):
