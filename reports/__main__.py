@@ -266,12 +266,21 @@ def _ids(args) -> int:
         collected = test_ids.collect(root)
     except RuntimeError as e:
         raise InputError(f"ids: {e}") from None
-    if args.write:
-        test_ids.LIST.write_text(test_ids.list_text(collected))
-        print(f"{len(collected)} test IDs written to reports/test-ids.txt")
-        return 0
-    problems = test_ids.difference(test_ids.read_list(), collected) + test_ids.repository().problems()
-    print("\n".join(problems) or f"reports/test-ids.txt lists the {len(collected)} test IDs collected now")
+    listed = test_ids.read_list()
+    changes = test_ids.difference(listed, collected)
+    if not args.write:
+        problems = changes + test_ids.repository().problems()
+        print("\n".join(problems) or f"reports/test-ids.txt lists the {len(collected)} test IDs collected now")
+        return 1 if problems else 0
+    test_ids.LIST.write_text(test_ids.list_text(collected))
+    renamed = test_ids.read_aliases()
+    gone = listed - set(collected) - set(renamed)
+    print("\n".join([f"{len(collected)} test IDs written to reports/test-ids.txt", *changes[1:]]))
+    if gone:
+        print(f"{len(gone)} IDs gone, no alias: a test renamed needs 'old ID -> new ID' in {test_ids.ALIASES_NAME}")
+    problems = test_ids.KnownIds(frozenset(collected), renamed).problems()
+    for line in problems:
+        print(line)
     return 1 if problems else 0
 
 
