@@ -360,6 +360,8 @@ def test_the_prelude_needs_no_vulkan_headers_and_lays_out_the_abi_as_the_registr
     lines += [f'    printf("value {c} %lld\\n", (long long){c});' for c in constants]
     lines += ["    return 0;", "}"]
     ran = _build_and_run(tmp_path, "\n".join(lines))
+    included = subprocess.run(["cc", "-H", "-fsyntax-only", str(tmp_path / "probe.c")], capture_output=True, text=True)
+    assert "vulkan" not in included.stderr.lower(), "the prelude includes a Vulkan header"
     import vulkan  # heavy: see _reference_ffi
 
     wrong = []
