@@ -9,11 +9,14 @@ from vkmap_cts.fixtures.vk.arguments import MapCall, MapInfo
 
 
 class _Driver:
-    """Just enough of a driver for compare(): the object state with one device."""
+    """Just enough of a driver for compare(): the object state with one device, without placed maps."""
 
     class objects:
         devices = {0xA0: object()}
         memories: dict = {}
+
+    class state:
+        placed = None
 
 
 def _compare(monkeypatch, validator, theirs, call=None):

@@ -1,0 +1,72 @@
+"""Differential fuzz of the reference validator against VK_LAYER_KHRONOS_validation.
+
+Whole call scenarios (fixtures/judge/scenarios.py), drawn independently of the boundary rows, are each made on
+devices under the layer (told to skip invalid calls), judged by the validator and sent to the layer; the layer
+must name the first stage (parameters, handles, state) of the validator's rules, through the catalogue's aliases,
+or the difference must be explained in fixtures/rules/layer_differences.json.  Hypothesis shrinks each group of
+disagreements (the rules only the layer names, those only the validator names) on its own; the test fails with one
+line per group, and the counts and groups go to results.json (``layerFuzz``).
+
+Runs with --vk-layer; scenarios: 5,000 under the ci profile (derandomized: the same scenarios every run),
+100,000 under thorough, 500 otherwise.
+"""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, reject, settings
+
+from vkmap_cts.fixtures.access.layer import installed_version, layer_unusable_reason
+from vkmap_cts.fixtures.access.layer_bench import Bench
+from vkmap_cts.fixtures.judge.layer_fuzz import Tally, Unmakeable, disagreement, run
+from vkmap_cts.fixtures.judge.scenarios import scenarios
+from vkmap_cts.fixtures.plugins.options import ENV_LAYER, ENV_UUID
+from vkmap_cts.fixtures.vk.abi import api_version_string
+
+EXAMPLES = {"ci": 5000, "thorough": 100_000}
+DEFAULT_EXAMPLES = 500
+
+
+@pytest.fixture(scope="module")
+def bench():
+    if os.environ.get(ENV_LAYER) != "1":
+        pytest.skip("NotSupported: the differential fuzz runs with --vk-layer")
+    reason = layer_unusable_reason()
+    if reason:
+        pytest.skip(f"NotSupported: {reason}")
+    b = Bench(os.environ.get(ENV_UUID))
+    yield b
+    b.close()
+
+
+def test_validator_agrees_with_the_layer(bench, request):
+    """Every drawn scenario: the layer names the first stage of the validator's VUIDs, or the difference is
+    explained."""
+    profile = request.config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "dev")
+    p = bench.physical
+    tally = Tally(api_version_string(installed_version()), f"{p.name} ({p.driver_name} {p.driver_info})".strip())
+    inventory = bench.inventory()
+
+    @settings(max_examples=EXAMPLES.get(profile, DEFAULT_EXAMPLES), suppress_health_check=list(HealthCheck))
+    @given(s=scenarios(inventory))
+    def fuzz(s):
+        try:
+            call, verdict = run(bench, s)
+        except Unmakeable:
+            reject()
+        group = tally.add(s, call, verdict)
+        if group is not None:
+            raise disagreement((group.layer_only, group.validator_only))(group.line())
+
+    failure = None
+    try:
+        fuzz()
+    except BaseException as e:  # noqa: BLE001  (the groups below say it better; anything else is re-raised)
+        failure = e
+    finally:
+        request.node.user_properties.append(("layer_fuzz", tally.summary()))
+    if tally.groups:
+        lines = [tally.line(), *(f"  {g.line()}" for g in tally.groups.values())]
+        raise AssertionError("\n".join(lines)) from None
+    if failure is not None:
+        raise failure
