@@ -319,6 +319,7 @@ class ResultsWriter:
                 if any((r.get("properties") or {}).get("layer") for r in conformance)
                 else {}
             ),
+            **_layer_fuzz(conformance),
         }
 
     def write(self, exitstatus: int) -> Path | None:
@@ -511,3 +512,10 @@ def verdict_line(doc: dict) -> str:
 
 def _iso(t: float) -> str:
     return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _layer_fuzz(tests: list[dict]) -> dict:
+    """The differential fuzz against the validation layer (suites/validation/test_layer_fuzz.py): per layer version
+    and driver, the scenarios run, agreeing, explained, disagreeing, and the disagreement groups."""
+    runs = [(t.get("properties") or {}).get("layer_fuzz") for t in tests]
+    return {"layerFuzz": [r for r in runs if r]} if any(runs) else {}
