@@ -11,12 +11,13 @@ import functools
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from vkmap_cts.fixtures.reproduce.confirm import outcome as standalone_outcome
-from vkmap_cts.reports import model, render
+from vkmap_cts.reports import model
 
 COLOURS = {
     "Pass": "#1a7f37",
@@ -39,9 +40,9 @@ UNFOLDED = ("InternalError", "Crash", "Timeout", "Fail", "Flake")
 SHOWN_PER_RULE = 3
 
 
-def report(doc: dict) -> str:
-    """The run's report.html."""
-    return _template().render(**page(doc))
+def report(doc: dict, lead: Callable[[dict], str]) -> str:
+    """The run's report.html; ``lead`` gives a failing test's one line (render.lead, which the other reports share)."""
+    return _template().render(**page(doc, lead))
 
 
 @functools.cache
@@ -56,12 +57,13 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def page(doc: dict) -> dict:
+def page(doc: dict, lead: Callable[[dict], str]) -> dict:
     """Everything the template shows, derived from one results document (a run's or a merge's)."""
     tests = doc["tests"]
+    devices = doc.get("devices") or ([doc["driver"]] if doc.get("driver") else [])
     counts = model.counts(tests)
     failing = {t["nodeid"]: t for t in tests if t["outcome"] in model.FAILING + ("Flake",)}
-    views = {nodeid: _failure(t, anchor("t-", nodeid)) for nodeid, t in failing.items()}
+    views = {nodeid: _failure(t, anchor("t-", nodeid), lead) for nodeid, t in failing.items()}
     groups = doc["failureGroups"] if "failureGroups" in doc else model.failure_groups(tests)
     rules, grouped = [], set()
     for g in groups:
@@ -93,19 +95,19 @@ def page(doc: dict) -> dict:
         "start": (doc.get("run") or {}).get("start"),
         "counts": [(o, counts[o]) for o in model.OUTCOMES if o in counts],
         "total": len(tests),
-        "devices": [_device(d) for d in render._devices(doc)],
-        "map2_column": any(d.get("VK_KHR_map_memory2") is False for d in render._devices(doc)),
+        "devices": [_device(d) for d in devices],
+        "map2_column": any(d.get("VK_KHR_map_memory2") is False for d in devices),
         "rules": rules,
         "suite_errors": [v for v in others if v["outcome"] == "InternalError"],
         "flakes": [v for v in others if v["outcome"] == "Flake"],
         "ungrouped": [v for v in others if v["outcome"] not in ("InternalError", "Flake")],
         "failing_count": len(views),
-        "sections": _sections(tests, views),
+        "sections": _sections(tests, views, lead),
         "matrix": _matrix(doc.get("vuidMatrix") or []),
         "return_codes": doc.get("returnCodes") or [],
         "latency": latency_chart(tests, doc.get("slowestCalls") or {}),
-        "alignment": alignment_chart(doc.get("alignment") or {}, _alignment_limit(doc)),
-        "alignment_limit": _alignment_limit(doc),
+        "alignment": alignment_chart(doc.get("alignment") or {}, _alignment_limit(devices)),
+        "alignment_limit": _alignment_limit(devices),
         "layer": doc.get("layerCrossCheck"),
         "side_by_side": _side_by_side(doc, views),
     }
@@ -125,7 +127,7 @@ def _reproducer_href(path: str | None) -> str | None:
     return path if "/" in path else f"reproducers/{path}"
 
 
-def _failure(t: dict, anchor: str) -> dict:
+def _failure(t: dict, anchor: str, lead: Callable[[dict], str]) -> dict:
     """What one failing test shows: its one-line reason, the sentence it breaks, how to re-run and reproduce it."""
     sa = t.get("standalone") or {}
     r = t.get("reproducer") or {}
@@ -133,7 +135,7 @@ def _failure(t: dict, anchor: str) -> dict:
         "nodeid": t["nodeid"],
         "anchor": anchor,
         "outcome": t["outcome"],
-        "reason": one_line(t),
+        "reason": one_line(t, lead),
         "rule": t.get("rule"),
         "sentence": t.get("sentence"),
         "source": t.get("source"),
@@ -151,9 +153,10 @@ def _failure(t: dict, anchor: str) -> dict:
     }
 
 
-def one_line(t: dict) -> str:
-    """A failing test's one line: its check's message, else the first line of what it left (never the outcome alone)."""
-    line = render.lead(t)
+def one_line(t: dict, lead: Callable[[dict], str]) -> str:
+    """A failing test's one line: ``lead``'s (its check's message), else the first line of what it left (never the
+    outcome alone)."""
+    line = lead(t)
     if line == t["outcome"]:
         first = next((x.strip() for x in (t.get("details") or "").splitlines() if x.strip()), "")
         line = f"{t['outcome']}: {first[:300]}" if first else line
@@ -184,7 +187,7 @@ def _device(d: dict) -> dict:
     }
 
 
-def _sections(tests: list[dict], views: dict) -> list[dict]:
+def _sections(tests: list[dict], views: dict, lead: Callable[[dict], str]) -> list[dict]:
     """The per-test table, one folded section per outcome, failing outcomes first."""
     by: dict[str, list[dict]] = {}
     for t in tests:
@@ -195,7 +198,7 @@ def _sections(tests: list[dict], views: dict) -> list[dict]:
         elif o == "Pass":
             reason = ""
         else:
-            reason = views[t["nodeid"]]["reason"] if t["nodeid"] in views else one_line(t)
+            reason = views[t["nodeid"]]["reason"] if t["nodeid"] in views else one_line(t, lead)
         by.setdefault(o, []).append(
             {
                 "nodeid": t["nodeid"],
@@ -222,8 +225,8 @@ def _matrix(rows: list[dict]) -> list[dict]:
     ]
 
 
-def _alignment_limit(doc: dict) -> int:
-    return min((int(d.get("minMemoryMapAlignment", 64)) for d in render._devices(doc)), default=64)
+def _alignment_limit(devices: list[dict]) -> int:
+    return min((int(d.get("minMemoryMapAlignment", 64)) for d in devices), default=64)
 
 
 def alignment_chart(data: dict[str, dict[str, int]], limit: int) -> dict | None:

@@ -20,7 +20,7 @@ def write_all(doc: dict, out: Path) -> list[Path]:
         "results.csv": deqp_csv(doc["tests"]),
         "failures.csv": deqp_csv([t for t in doc["tests"] if t["outcome"] in model.FAILING + ("Flake",)]),
         "summary.md": summary_md(doc),
-        "report.html": html.report(doc),
+        "report.html": html.report(doc, lead),
     }
     written = []
     for name, text in files.items():

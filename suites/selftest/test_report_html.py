@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from vkmap_cts.reports import html, model
+from vkmap_cts.reports import html, model, render
 
 VIEWPORT = (1280, 800)
 ALIGNMENT_SENTENCE = (
@@ -207,6 +207,11 @@ def not_applicable_doc() -> dict:
     return doc
 
 
+def page_of(doc: dict) -> str:
+    """report.html of ``doc``, as render.write_all writes it."""
+    return html.report(doc, render.lead)
+
+
 # --- what the page says, without a browser --------------------------------------------------------------------------
 
 
@@ -239,7 +244,7 @@ def test_dangling_links_are_found():
 
 
 def test_a_passing_run_says_so_first_and_lists_no_failure():
-    page = html.report(passing_doc())
+    page = page_of(passing_doc())
     assert re.search(r'<div class="v">Pass</div>', page) and "Failures (0)" in page and "<p>None.</p>" in page
     assert "full run: 3 of 3 tests" in page and 'id="gate"' not in page
     assert page.count('<tr data-o="Pass">') == 3 and dangling_links(page) == []
@@ -249,7 +254,7 @@ def test_failures_lead_by_rule_with_sentence_anchor_reason_reproducer_and_rerun(
     """The rules broken come first, one line each (rule, sentence, count, smallest example, reproducer); then each
     rule's failures, every one with its anchor, reason, reproducer link and re-run command."""
     doc = synthetic_doc(300)
-    page = html.report(doc)
+    page = page_of(doc)
     groups = doc["failureGroups"]
     assert [g["rule"] for g in groups][:1] == ["GUARANTEE-map-alignment"] and len(groups) == 4  # three + "unnamed"
     # Verdict, scope and gate before the failures; the contents before the tables; the per-test table last.
@@ -273,7 +278,7 @@ def test_failures_lead_by_rule_with_sentence_anchor_reason_reproducer_and_rerun(
 
 def test_the_gate_stands_beside_the_verdict_with_its_new_failures_linked():
     doc = synthetic_doc(200)
-    page = html.report(doc)
+    page = page_of(doc)
     assert page.index("driver's verdict") < page.index("gate against the baseline") < page.index('id="failures"')
     assert "against <code>ci/lavapipe-fails.txt</code>: 2 new failures" in page
     first_new = html.anchor("t-", doc["gate"]["newFailures"][0])
@@ -281,12 +286,12 @@ def test_the_gate_stands_beside_the_verdict_with_its_new_failures_linked():
 
 
 def test_a_partial_run_names_what_selected_it_and_how_many_did_not_run():
-    page = html.report(synthetic_doc(50, partial="--vuid 07959"))
+    page = page_of(synthetic_doc(50, partial="--vuid 07959"))
     assert "partial (--vuid 07959): 53 of 93 tests ran; 40 not run." in page
 
 
 def test_a_run_without_map_memory2_is_not_applicable_and_lists_the_devices():
-    page = html.report(not_applicable_doc())
+    page = page_of(not_applicable_doc())
     assert '<div class="v">NotApplicable</div>' in page and "No device exposes VK_KHR_map_memory2" in page
     assert "Old GPU" in page and "<th>VK_KHR_map_memory2</th>" in page and "<td>no</td>" in page
     assert "No test ran." in page and dangling_links(page) == []
@@ -299,15 +304,15 @@ def test_old_documents_without_the_new_fields_still_render():
     doc["run"]["scope"].pop("notRun")
     for t in doc["tests"]:
         t.pop("rerun", None)
-    page = html.report(doc)
+    page = page_of(doc)
     assert "Rules broken" in page and '<span class="k">re-run</span>' not in page and dangling_links(page) == []
 
 
 def test_a_failure_without_a_message_reads_more_than_its_outcome():
     """A failure whose check left no message and no "E " line still gets a reason: the first line it left."""
     t = {"nodeid": "a", "outcome": "Fail", "details": "\n  the worker printed: misaligned by 8\nmore"}
-    assert html.one_line(t) == "Fail: the worker printed: misaligned by 8"
-    assert html.one_line({"nodeid": "a", "outcome": "Fail", "details": None}) == "Fail"
+    assert html.one_line(t, render.lead) == "Fail: the worker printed: misaligned by 8"
+    assert html.one_line({"nodeid": "a", "outcome": "Fail", "details": None}, render.lead) == "Fail"
 
 
 def test_everything_from_the_document_is_escaped():
@@ -318,7 +323,7 @@ def test_everything_from_the_document_is_escaped():
     doc["driver"]["deviceName"] = '<img src=x onerror="alert(2)">'
     doc["failureGroups"] = model.failure_groups(doc["tests"])
     doc["gate"]["newFailures"].append(doc["tests"][0]["nodeid"])
-    page = html.report(doc)
+    page = page_of(doc)
     assert page.count("<script") == 1 and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x" in page
     assert dangling_links(page) == []
@@ -327,7 +332,7 @@ def test_everything_from_the_document_is_escaped():
 def test_five_thousand_rows_render_folded_by_outcome():
     doc = synthetic_doc(5000)
     started = time.perf_counter()
-    page = html.report(doc)
+    page = page_of(doc)
     took = time.perf_counter() - started
     print(f"report.html of {len(doc['tests'])} tests: rendered in {took:.2f} s, {len(page.encode()) / 1e6:.2f} MB")
     assert page.count("<tr data-o=") == len(doc["tests"])
@@ -469,7 +474,7 @@ def test_a_failing_run_reads_at_1280_px(browser, tmp_path):
     """A failing run with failures of three rules, crashes and a timeout: no sideways scroll, the verdict, scope and
     gate on the first screen, every failure link lands, and a failure folded away opens when its link is followed."""
     doc = synthetic_doc(400)
-    layout = _load(browser, html.report(doc), tmp_path, "failing-run")
+    layout = _load(browser, page_of(doc), tmp_path, "failing-run")
     _check_layout(layout)
     assert layout["links"] >= sum(g["count"] for g in doc["failureGroups"])
     largest = [t for t in doc["tests"] if t.get("rule") == "GUARANTEE-map-alignment"]
@@ -487,7 +492,7 @@ def test_five_thousand_rows_read_at_1280_px_and_filter_by_outcome_and_text(brows
     from selenium.webdriver.common.keys import Keys
 
     doc = synthetic_doc(5000)
-    layout = _load(browser, html.report(doc), tmp_path, "5000-tests")
+    layout = _load(browser, page_of(doc), tmp_path, "5000-tests")
     _check_layout(layout)
     assert layout["filter"], "the filter shows once its script runs"
     every = browser.execute_script(SHOWN)
@@ -517,7 +522,7 @@ def test_five_thousand_rows_read_at_1280_px_and_filter_by_outcome_and_text(brows
 
 @pytest.mark.parametrize("make", [passing_doc, not_applicable_doc], ids=["passing", "not-applicable"])
 def test_a_passing_or_not_applicable_run_reads_at_1280_px(browser, tmp_path, make):
-    _check_layout(_load(browser, html.report(make()), tmp_path, make.__name__))
+    _check_layout(_load(browser, page_of(make()), tmp_path, make.__name__))
 
 
 def test_a_real_failing_run_reads_at_1280_px(browser, tmp_path):
@@ -537,8 +542,6 @@ def test_a_real_failing_run_reads_at_1280_px(browser, tmp_path):
 def test_a_real_report_folder_loads(browser, tmp_path):
     """The page as write_all writes it beside results.json, with the links to its reproducers relative to it."""
     doc = synthetic_doc(40)
-    from vkmap_cts.reports import render
-
     render.write_all(json.loads(json.dumps(doc)), tmp_path)
     browser.get((tmp_path / "report.html").as_uri())
     _check_layout(browser.execute_script(LAYOUT))
