@@ -46,8 +46,11 @@ class KnownIds:
 
     def problems(self) -> list[str]:
         """What makes the alias file wrong against the list: a new ID not listed, an old ID still listed."""
-        out = [f"{old!r}{ARROW}{new!r}: the new ID is not in test-ids.txt" for old, new in self.renamed.items()]
-        out = [p for p, new in zip(out, self.renamed.values(), strict=True) if new not in self.ids]
+        out = [
+            f"{old!r}{ARROW}{new!r}: the new ID is not in test-ids.txt"
+            for old, new in self.renamed.items()
+            if new not in self.ids
+        ]
         out += [f"{old!r} is renamed but still in test-ids.txt" for old in self.renamed if old in self.ids]
         return out
 
@@ -119,10 +122,10 @@ class Notes:
         return [*self.renamed.values(), *(line for _, line in self.unmatched)]
 
 
-def current(test_id: str, option: str, place: str, notes: Notes | None, known: KnownIds | None = None) -> str:
+def current(test_id: str, option: str, place: str, notes: Notes | None) -> str:
     """The ID a test that ``option``'s file names at ``place`` (FILE:LINE) goes by now: its new ID if it was
     renamed (noted), else itself; a test ID on no list is noted as matching no test."""
-    known = known or repository()
+    known = repository()
     if test_id in known.ids:
         return test_id
     new = known.renamed.get(test_id)
@@ -140,12 +143,10 @@ def exact_id(line: str) -> str:
     return re.sub(r"\\(.)", r"\1", line.removeprefix("^").removesuffix("$"))
 
 
-def current_pattern(
-    line: str, option: str, place: str, notes: Notes | None, known: KnownIds | None = None
-) -> re.Pattern:
+def current_pattern(line: str, option: str, place: str, notes: Notes | None) -> re.Pattern:
     """A skips or flakes line as it applies now: a line that names exactly an old ID names its new ID (noted);
     a pattern is kept as it is, and noted when it matches no listed test (with the renamed IDs it matches)."""
-    known = known or repository()
+    known = repository()
     regex = re.compile(line)
     new = known.renamed.get(exact_id(line))
     if new is not None:
@@ -157,9 +158,9 @@ def current_pattern(
     return regex
 
 
-def rename_tests(doc: dict, source: str, notes: Notes | None, known: KnownIds | None = None) -> dict:
+def rename_tests(doc: dict, source: str, notes: Notes | None) -> dict:
     """A results document whose tests go by their current IDs (merge and diff of runs made before a rename)."""
-    known = known or repository()
+    known = repository()
     for t in doc.get("tests", []):
         new = known.renamed.get(t.get("nodeid"))
         if new is not None and t["nodeid"] not in known.ids:
