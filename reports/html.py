@@ -17,7 +17,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from vkmap_cts.fixtures.reproduce.confirm import outcome as standalone_outcome
-from vkmap_cts.reports import model
+from vkmap_cts.reports import bug_reports, model
 
 COLOURS = {
     "Pass": "#1a7f37",
@@ -140,6 +140,9 @@ def _failure(t: dict, anchor: str, lead: Callable[[dict], str]) -> dict:
         "sentence": t.get("sentence"),
         "source": t.get("source"),
         "rerun": t.get("rerun"),
+        "bug_report": f"{bug_reports.FOLDER}/{bug_reports.name(t['nodeid'])}"
+        if t["outcome"] in bug_reports.REPORTED
+        else None,
         "example": r.get("example"),
         "reproduce": r.get("reproduce"),
         "standalone_file": _reproducer_href(sa.get("file")),

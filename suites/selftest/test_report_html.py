@@ -536,6 +536,11 @@ def test_a_real_failing_run_reads_at_1280_px(browser, tmp_path):
     layout = browser.execute_script(LAYOUT)
     _check_layout(layout)
     assert layout["links"] >= 2 * 4, "each failure is linked from the rules and from the per-test table"
+    files = browser.execute_script(
+        "return [...document.querySelectorAll('a[href]:not([href^=\"#\"])')].map(a => a.getAttribute('href'))"
+    )
+    assert any(f.startswith("bug-reports/") for f in files) and any(f.startswith("reproducers/") for f in files)
+    assert [f for f in files if not (tmp_path / "out" / f).is_file()] == [], "links to files the report folder lacks"
     _screenshot(browser, tmp_path, "real-failing-run")
 
 
