@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 
+from vkmap_cts.fixtures.plugins import console
 from vkmap_cts.fixtures.plugins.results import pytest_report_teststatus
 from vkmap_cts.reports import gate, model, render
 from vkmap_cts.reports.results import shell_words
@@ -166,19 +167,33 @@ def test_a_gated_run_tells_the_gates_verdict_beside_the_drivers(tmp_path, listed
 
 
 def test_lavapipes_known_failure_passes_its_gate(tmp_path):
-    """Lavapipe 25.0.7 with ci/lavapipe-fails.txt: its RLIMIT_AS finding fails the driver and is expected by the gate,
-    so the run exits 0 and says so in every artifact."""
-    nodeid = (ROOT / "ci" / "lavapipe-fails.txt").read_text().split("\n# ")[-1].splitlines()[-1].rsplit(",", 1)[0]
-    proc = _pytest(
-        "-n", "1", "--hypothesis-profile=ci", "--baseline=ci/lavapipe-fails.txt", f"--report-dir={tmp_path}", nodeid
+    """Lavapipe 25.0.7 through ci/conformance with ci/lavapipe-fails.txt: its RLIMIT_AS finding fails the driver and is
+    expected by the gate, so the run exits 0 and says so in every artifact; ci/conformance runs only the test ID it
+    is given, and is the command that re-runs it."""
+    nodeid = (ROOT / "ci" / "lavapipe-fails.txt").read_text().strip().splitlines()[-1].rsplit(",", 1)[0]
+    given = [nodeid, "--baseline=ci/lavapipe-fails.txt", f"--report-dir={tmp_path}"]
+    proc = subprocess.run(
+        [str(ROOT / "ci" / "conformance"), *given], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     a = _read(tmp_path)
     if not (a.doc["driver"]["driverInfo"] or "").startswith("Mesa 25.0.7"):
         pytest.skip(f"NotSupported: the baseline is lavapipe 25.0.7's; this driver is {a.doc['driver']['driverInfo']}")
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     a = _agree(proc, tmp_path)
+    assert [t["nodeid"] for t in a.doc["tests"]] == [nodeid] and a.doc["run"]["command"] == ["ci/conformance", *given]
     assert a.doc["verdict"] == "Fail" and a.doc["gate"]["expected"] == [nodeid] and a.doc["gate"]["verdict"] == "Pass"
     assert "1 expected" in a.last and "gate Pass" in a.last
+    assert a.doc["tests"][0]["rerun"] == f"ci/conformance --hypothesis-profile=ci {shlex.quote(nodeid)}"
+
+
+def test_vkmap_cts_runs_only_the_test_ids_it_is_given():
+    """The vkmap-cts command runs a test ID of the checkout's form (a re-run command) from the installed package, and
+    not every suite besides."""
+    root = str(console.package_root())
+    args = console.command(["--vk-device=0", "suites/validation/test_vkMapMemory2.py::test_x[a]"])
+    assert args[-2:] == ["--vk-device=0", f"{root}/suites/validation/test_vkMapMemory2.py::test_x[a]"]
+    assert not any(a.startswith(f"{root}/suites") and "::" not in a for a in args), args
+    assert f"{root}/suites/validation" in console.command(["--vk-device=0"])
 
 
 def _no_map2_drivers() -> list:
