@@ -437,6 +437,20 @@ def write_doc(doc: dict, out: Path) -> Path:
     return path
 
 
+def report_not_applicable(config, err) -> None:
+    """Exit 7 (``err``, a NoConformingDevice, with the ``devices`` the loader gave) still leaves a report: its verdict
+    line on stdout, before the error's one line (a run of the self-tests alone writes none, as always)."""
+    if config.option.collectonly or scope.selftest_only(config):
+        return
+    try:
+        line = write_not_applicable(config, getattr(err, "devices", []), str(err), err.exit_code)
+    except OSError as e:  # the one line of exit 7 still comes; the report could not be written
+        sys.stderr.write(f"vkmap-cts: no report written: {e}\n")
+        return
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def write_not_applicable(config, devices: list[dict], reason: str, exit_status: int) -> str:
     """A run that found no device to judge (no device exposes VK_KHR_map_memory2): its report says so, verdict
     NotApplicable, with every device the loader gave, so a job of a CI matrix over drivers shows why it judged
@@ -472,7 +486,10 @@ def verdict_line(doc: dict) -> str:
     suite, the gate's verdict where a baseline was given, and the exit status."""
     exit_status = doc["run"].get("exitStatus")
     if doc["verdict"] == "NotApplicable":
-        return f"vkmap-cts: verdict NotApplicable, nothing judged: {doc['run']['notApplicable']}; exit {exit_status}"
+        why = doc["run"]["notApplicable"]
+        unnamed = [d["deviceName"] for d in doc.get("devices") or [] if d["deviceName"] not in why]
+        why += f"; devices: {', '.join(unnamed)}" if unnamed else ""
+        return f"vkmap-cts: verdict NotApplicable, nothing judged: {why}; exit {exit_status}"
     c = doc["counts"]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
     d = doc.get("driver") or {}
