@@ -5,7 +5,7 @@ import pytest
 
 from vkmap_cts.fixtures.access import layer
 from vkmap_cts.fixtures.rules import catalogue
-from vkmap_cts.fixtures.vk.arguments import MapCall, MapInfo
+from vkmap_cts.fixtures.vk.arguments import MapCall, MapInfo, UnmapCall, UnmapInfo
 
 
 class _Driver:
@@ -80,3 +80,82 @@ def test_every_vuid_the_layer_knows_is_accounted_for():
     explained = {d.get("layer") for d in layer.known_differences()}
     unknown = sorted(v for v in layer.known_vuids(path) if v not in catalogue.by_vuid() and v not in explained)
     assert not unknown, f"{path.name} knows rules the catalogue does not: {unknown}"
+
+
+PLACED_MAP = MapCall("vkMapMemory2", 0xA0, MapInfo(0x100, flags=1, next=()))
+
+
+@pytest.mark.parametrize(
+    "validator, theirs",
+    [
+        (
+            {"VUID-VkMemoryMapInfo-flags-parameter", "VUID-VkMemoryMapInfo-flags-09569"},
+            {"VUID-VkMemoryMapInfo-flags-parameter"},
+        ),
+        (
+            {"UNASSIGNED-VkMemoryMapInfo-memory-parent", "VUID-VkMemoryMapInfo-size-07960"},
+            {"UNASSIGNED-VkMemoryMapInfo-memory-parent"},
+        ),
+        (
+            {"VUID-VkMemoryMapInfo-sType-sType", "VUID-VkMemoryMapInfo-offset-07959"},
+            {"VUID-VkMemoryMapInfoKHR-sType-sType"},
+        ),
+    ],
+)
+def test_a_skipping_layer_is_compared_with_the_first_stage_of_the_validators_rules(validator, theirs):
+    """Parameters, then handles, then state: the layer names the first stage the call fails, and that agrees."""
+    v = layer.judge(MapCall("vkMapMemory2", 0xA0, MapInfo(0x100)), validator, theirs)
+    assert v.agree and v.expected == {catalogue.core_name(t) for t in theirs} and not v.explained
+
+
+def test_the_stage_model_does_not_hide_a_difference_within_a_stage():
+    """A rule of the first stage the layer does not name, or one it names from a later stage, is a disagreement."""
+    call = MapCall("vkMapMemory2", 0xA0, MapInfo(0x100))
+    v = layer.judge(
+        call,
+        {"VUID-VkMemoryMapInfo-flags-parameter", "VUID-VkMemoryMapInfo-pNext-pNext"},
+        {"VUID-VkMemoryMapInfo-pNext-pNext"},
+    )
+    assert v.unexplained == {"VUID-VkMemoryMapInfo-flags-parameter"}
+    v = layer.judge(
+        call,
+        {"VUID-VkMemoryMapInfo-flags-parameter"},
+        {"VUID-VkMemoryMapInfo-flags-parameter", "VUID-VkMemoryMapInfo-size-07960"},
+    )
+    assert v.unexplained == {"VUID-VkMemoryMapInfo-size-07960"}
+
+
+def test_a_null_memory_handle_is_a_parameter_error_and_a_dangling_one_a_handle_error():
+    """memory-parameter is judged with the parameters for VK_NULL_HANDLE, with the handles otherwise."""
+    assert (
+        layer.stage_of("VUID-VkMemoryMapInfo-memory-parameter", MapCall("vkMapMemory2", 0xA0, MapInfo(0)))
+        == "parameters"
+    )
+    assert (
+        layer.stage_of("VUID-VkMemoryMapInfoKHR-memory-parameter", MapCall("vkMapMemory2KHR", 0xA0, MapInfo(7)))
+        == "handles"
+    )
+    assert layer.stage_of("VUID-vkUnmapMemory-memory-00689", None) == "state"
+
+
+def test_a_difference_of_an_older_layer_is_explained_only_for_that_layer():
+    """1.4.309 misses 09579 on mapped memory (explained); 1.4.363 reports it, so there the miss would not be."""
+    unmap = UnmapCall("vkUnmapMemory2", 0xA0, UnmapInfo(0x100, flags=1))
+    rule = {"VUID-VkMemoryUnmapInfo-flags-09579"}
+    old, new = layer.packed_version("1.4.309"), layer.packed_version("1.4.363")
+    assert layer.judge(unmap, rule, set(), layer.Situation(old, mapped=True)).agree
+    assert not layer.judge(unmap, rule, set(), layer.Situation(new, mapped=True)).agree
+    assert not layer.judge(unmap, rule, set(), layer.Situation(old, mapped=False)).agree
+
+
+def test_a_call_that_would_crash_an_older_layer_is_not_sent_to_it():
+    """A placed map that reaches the core checks where minPlacedMemoryMapAlignment is 0: kept from layers before
+    1.4.341 (SIGFPE), sent to later ones; never an unmap, nor a call that stops at its parameters."""
+    old, new = layer.packed_version("1.4.309"), layer.packed_version("1.4.363")
+    state_rule = {"VUID-VkMemoryMapInfo-flags-09574"}
+    assert layer.not_sent(PLACED_MAP, state_rule, layer.Situation(old, placed_alignment=0))
+    assert not layer.not_sent(PLACED_MAP, state_rule, layer.Situation(new, placed_alignment=0))
+    assert not layer.not_sent(PLACED_MAP, state_rule, layer.Situation(old, placed_alignment=4096))
+    assert not layer.not_sent(PLACED_MAP, {"VUID-VkMemoryMapInfo-flags-parameter"}, layer.Situation(old))
+    reserve = UnmapCall("vkUnmapMemory2", 0xA0, UnmapInfo(0x100, flags=1))
+    assert not layer.not_sent(reserve, set(), layer.Situation(old))

@@ -352,3 +352,42 @@ def test_a_flag_of_an_extension_not_enabled_breaks_the_flags_rule_too(world, cal
     from vkmap_cts.fixtures.rules.validity import extension_flag_violations
 
     assert extension_flag_violations(call, world) == {flags_rule}
+
+
+def test_a_placed_alignment_of_0_is_a_multiple_only_of_0_never_an_exception(world):
+    """A device that reports minPlacedMemoryMapAlignment 0 (as the Khronos mock ICD does): the placed rules judge every
+    size and address but 0 misaligned (09574, 09651, 09577), with no division by zero."""
+    world.devices[0xA0].placed = PlacedMapSupport(True, True, True, 0)
+    assert {v.vuid for v in check(placed(size=SIZE), world)} == {
+        "VUID-VkMemoryMapInfo-flags-09574",
+        "VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577",
+    }
+    assert {v.vuid for v in check(placed(offset=64, size=W), world)} == {
+        "VUID-VkMemoryMapInfo-flags-09573",
+        "VUID-VkMemoryMapInfo-flags-09651",
+        "VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577",
+    }
+
+
+def test_memory_of_another_device_is_judged_by_its_parent_rule_alone(world):
+    """Mapped memory of device B, mapped again through device A past its end: only the parent rule, as the layers
+    judge it (the state rules read the memory as an object of the call's device)."""
+    world.memories[0x200].mapped = Mapping("vkMapMemory", 0, SIZE, 0x7300_0000_0000)
+    assert [v.vuid for v in check(map2(memory=0x200, offset=SIZE, size=0), world)] == [
+        "UNASSIGNED-VkMemoryMapInfo-memory-parent"
+    ]
+    assert [v.vuid for v in check(LegacyMapCall(0xA0, 0x200, SIZE), world)] == ["VUID-vkMapMemory-memory-parent"]
+
+
+@pytest.mark.parametrize("offset, size", [(SIZE, 1), (SIZE + 1, 0), (2**64 - 1, 2)])
+def test_a_size_past_the_end_at_an_offset_past_the_end_breaks_both_range_rules(world, offset, size):
+    """offset past the end and a size that is not VK_WHOLE_SIZE: size exceeds the size of the memory minus offset (a
+    negative number), so 07961 (00681) is broken beside 07959 (00679), and 07960 (00680) where size is 0."""
+    zero = {"VUID-VkMemoryMapInfo-size-07960"} if size == 0 else set()
+    assert {v.vuid for v in check(map2(offset=offset, size=size), world)} == {
+        "VUID-VkMemoryMapInfo-offset-07959",
+        "VUID-VkMemoryMapInfo-size-07961",
+        *zero,
+    }
+    legacy = {v.vuid for v in check(LegacyMapCall(0xA0, 0x100, offset, size), world)}
+    assert {"VUID-vkMapMemory-offset-00679", "VUID-vkMapMemory-size-00681"} <= legacy

@@ -14,12 +14,10 @@ Runs with --vk-layer; scenarios: 5,000 under the ci profile (derandomized: the s
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
 
 from vkmap_cts.fixtures.access.layer import installed_version, layer_unusable_reason
 from vkmap_cts.fixtures.access.layer_bench import Bench
-from vkmap_cts.fixtures.judge.layer_fuzz import Tally, Unmakeable, disagreement, run
-from vkmap_cts.fixtures.judge.scenarios import scenarios
+from vkmap_cts.fixtures.judge.layer_fuzz import Tally, fuzz, run
 from vkmap_cts.fixtures.plugins.options import ENV_LAYER, ENV_UUID
 from vkmap_cts.fixtures.vk.abi import api_version_string
 
@@ -45,24 +43,8 @@ def test_validator_agrees_with_the_layer(bench, request):
     profile = request.config.getoption("hypothesis_profile", None) or os.environ.get("HYPOTHESIS_PROFILE", "dev")
     p = bench.physical
     tally = Tally(api_version_string(installed_version()), f"{p.name} ({p.driver_name} {p.driver_info})".strip())
-    inventory = bench.inventory()
-
-    @settings(max_examples=EXAMPLES.get(profile, DEFAULT_EXAMPLES), suppress_health_check=list(HealthCheck))
-    @given(s=scenarios(inventory))
-    def fuzz(s):
-        try:
-            call, verdict = run(bench, s)
-        except Unmakeable:
-            reject()
-        group = tally.add(s, call, verdict)
-        if group is not None:
-            raise disagreement((group.layer_only, group.validator_only))(group.line())
-
-    failure = None
     try:
-        fuzz()
-    except BaseException as e:  # noqa: BLE001  (the groups below say it better; anything else is re-raised)
-        failure = e
+        failure = fuzz(bench.inventory(), EXAMPLES.get(profile, DEFAULT_EXAMPLES), tally, lambda s: run(bench, s))
     finally:
         request.node.user_properties.append(("layer_fuzz", tally.summary()))
     if tally.groups:
