@@ -239,7 +239,6 @@ def summary_md(doc: dict) -> str:
                 + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else "")
                 + (f" — {_md(expected_note(doc, t))}" if expected_note(doc, t) else "")
             )
-            lines += _command(t.get("rerun"))
             if t.get("sentence"):
                 lines.append(f"  - spec: “{_md(t['sentence'])}” ({_md(t['source'])})")
             sa = t.get("standalone") or {}
@@ -247,6 +246,7 @@ def summary_md(doc: dict) -> str:
                 lines.append(f"  - {_md(outcome(sa))} — [{_md(sa['file'])}]({sa['file']}): `{_md(sa['command'])}`")
             elif sa.get("reason"):
                 lines.append(f"  - {_md(sa['reason'])}")
+            lines += _command(t.get("rerun"))
     x = doc.get("layerCrossCheck")
     if x:
         lines += [
@@ -274,7 +274,7 @@ def summary_md(doc: dict) -> str:
 
 def _command(cmd: str | None) -> list[str]:
     """A command to paste, under a list item: a fenced block, so that nothing in it is escaped."""
-    return ["", "  re-run:", "  ```sh", f"  {cmd}", "  ```", ""] if cmd else []
+    return ["  - re-run:", "", "    ```sh", f"    {cmd}", "    ```", ""] if cmd else []
 
 
 def _md(value) -> str:
