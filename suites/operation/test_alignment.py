@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vkmap_cts.fixtures.judge.limits import placed_alignment_failure
 from vkmap_cts.fixtures.judge.properties import mapped_alignment
 from vkmap_cts.fixtures.judge.strategies import allocation_sizes, range_batches
 from vkmap_cts.fixtures.rules.coverage import covers, require_entry
@@ -33,6 +34,15 @@ def test_limit_is_a_power_of_two_of_at_least_64_and_the_same_through_properties2
         "GUARANTEE-min-memory-map-alignment-limit: vkGetPhysicalDeviceProperties2 says "
         f"{physical_device.min_memory_map_alignment_v2}, vkGetPhysicalDeviceProperties {a}"
     )
+
+
+@covers("GUARANTEE-min-placed-memory-map-alignment-limit")
+def test_placed_alignment_limit_allows_a_placed_map(physical_device):
+    """Where memoryMapPlaced is supported, minPlacedMemoryMapAlignment is neither 0 nor above 65536."""
+    if physical_device.placed is None or not physical_device.placed.memory_map_placed:
+        pytest.skip("NotSupported: the device does not support memoryMapPlaced (VK_EXT_map_memory_placed)")
+    failure = placed_alignment_failure(physical_device.placed)
+    assert failure is None, failure
 
 
 @covers("GUARANTEE-map-alignment", "GUARANTEE-map-success", "GUARANTEE-ppdata-written")

@@ -2,14 +2,17 @@
 fixtures/judge/scenarios.py): the scenarios reach every dimension, and a wrong validator answer is a disagreement,
 shrunk and grouped, that fails the fuzz."""
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from vkmap_cts.fixtures.access import layer
 from vkmap_cts.fixtures.access.layer_bench import DeviceConfig, Inventory
 from vkmap_cts.fixtures.judge.layer_fuzz import Tally, fuzz
+from vkmap_cts.fixtures.judge.limits import RULE, placed_alignment_failure
 from vkmap_cts.fixtures.judge.scenarios import STATES, scenarios
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES, LegacyMapCall, LegacyUnmapCall
+from vkmap_cts.fixtures.vk.instance import PlacedMapSupport
 
 CONFIGS = (
     DeviceConfig("1.3+map2", "1.3", True),
@@ -90,3 +93,12 @@ def test_agreement_everywhere_passes():
     tally = Tally("1.4.363", "a double")
     assert fuzz(INVENTORY, 200, tally, lambda s: (None, layer.judge(None, set(), set()))) is None
     assert tally.scenarios >= 200 and tally.agreeing == tally.scenarios and not tally.groups
+
+
+@pytest.mark.parametrize("alignment, fails", [(0, "is 0"), (131072, "above the required maximum"), (4096, None)])
+def test_a_placed_alignment_the_specification_forbids_is_the_drivers_failure(alignment, fails):
+    """minPlacedMemoryMapAlignment 0 (the mock ICD's) or above 65536 with memoryMapPlaced: a failure naming the limit;
+    without the feature, whatever the value, nothing to judge."""
+    failure = placed_alignment_failure(PlacedMapSupport(True, True, True, alignment))
+    assert (failure is None) if fails is None else failure.startswith(RULE) and fails in failure
+    assert placed_alignment_failure(PlacedMapSupport(False, False, False, alignment)) is None
