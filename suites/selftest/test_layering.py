@@ -222,8 +222,8 @@ REASONS = ("optional", "heavy")
 
 
 def unexplained_local_imports(path: Path, text: str | None = None) -> list[str]:
-    """The imports inside a function of ``path`` (or ``text``) whose comment, on the import or on the line
-    above it, does not say that the module is optional or heavy."""
+    """The imports inside a function of ``path`` (or ``text``) whose comment, on the import or in the comment
+    lines just above it, does not say that the module is optional or heavy."""
     text = path.read_text() if text is None else text
     lines = text.splitlines()
     comments = {
@@ -237,8 +237,10 @@ def unexplained_local_imports(path: Path, text: str | None = None) -> list[str]:
             if not isinstance(node, ast.Import | ast.ImportFrom):
                 continue
             said = [comments.get(n, "") for n in range(node.lineno, node.end_lineno + 1)]
-            if node.lineno > 1 and lines[node.lineno - 2].lstrip().startswith("#"):
-                said.append(comments.get(node.lineno - 1, ""))
+            above = node.lineno - 1  # the comment block just above it, however many lines it wraps to
+            while above >= 1 and lines[above - 1].lstrip().startswith("#"):
+                said.append(comments.get(above, ""))
+                above -= 1
             if not any(reason in c.lower() for c in said for reason in REASONS):
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     return sorted(set(bad))
@@ -258,6 +260,10 @@ def test_an_unexplained_local_import_is_caught():
     assert (
         unexplained_local_imports(path, "def f():\n    # optional: not every install has it\n    import yaml\n") == []
     )
+    wrapped = "def f():\n    # optional: not every install\n    # has it\n    import yaml\n"
+    assert unexplained_local_imports(path, wrapped) == []  # a reason in a comment block wrapped over two lines
+    unrelated = "def f():\n    # optional: not every install has it\n    x = 1\n    import yaml\n"
+    assert unexplained_local_imports(path, unrelated) == ["reports/model.py:4: import yaml"]
     vk = ROOT / "fixtures" / "vk" / "state.py"
     assert unexplained_local_imports(
         vk, "class C:\n    def f(self):\n        from vkmap_cts.fixtures.vk import abi\n"
