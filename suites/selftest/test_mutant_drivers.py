@@ -187,6 +187,49 @@ def test_bug_only_for_whole_size_is_caught(device, mutate, mem):
     _check_fails(same_bytes_through_every_entry_point, mem, "vkMapMemory", "vkMapMemory2KHR", "vkUnmapMemory", 0, W, 3)
 
 
+def test_an_unmap_that_fails_inside_the_drivers_loop_fails_its_check(device, mutate, mem):
+    """The driver's one loop stops at an unmap that returns an error: its check fails and names the rule, the journal
+    holds the pairs before it, the map that held with its checks, then the failed unmap, and the suite's state has
+    the memory unmapped (any result but a declined reservation unmaps), so the next map is valid usage."""
+    from vkmap_cts.fixtures.rules.return_codes import under_pressure
+    from vkmap_cts.fixtures.vk import journal
+
+    real = device.driver.pfn["vkUnmapMemory2KHR"]
+    calls = []
+
+    def third_unmap_fails(dev, info):
+        calls.append(real(dev, info))
+        return abi.VK_ERROR_MEMORY_MAP_FAILED if len(calls) == 3 else calls[-1]
+
+    mutate(vkUnmapMemory2KHR=third_unmap_fails)
+    ranges = [MapRange(0, W), MapRange(64, 64), MapRange(100, 10), MapRange(0, 8)]
+    journal.begin_example()
+    with under_pressure("a test double whose third unmap fails"):  # the per-test return-code oracle sees it too
+        _check_fails_with(
+            "GUARANTEE-map-success: vkUnmapMemory2KHR .* returned VK_ERROR_MEMORY_MAP_FAILED",
+            mapped_alignment,
+            mem,
+            "vkMapMemory2KHR",
+            ranges,
+            device.limits_alignment,
+        )
+    events = journal.snapshot()["events"]
+    calls_made = [(e["entry"], e.get("offset"), e.get("result")) for e in events if e["op"] == "call"]
+    assert calls_made == [
+        ("vkMapMemory2KHR", 0, 0),
+        ("vkUnmapMemory2KHR", None, 0),
+        ("vkMapMemory2KHR", 64, 0),
+        ("vkUnmapMemory2KHR", None, 0),
+        ("vkMapMemory2KHR", 100, 0),
+        ("vkUnmapMemory2KHR", None, abi.VK_ERROR_MEMORY_MAP_FAILED),
+    ]
+    failed = [e for e in events if e["op"] == "check" and not e["passed"]]
+    assert [e["rule"] for e in failed] == ["GUARANTEE-map-success"] and failed[0]["call"] == len(events) - 2
+    assert mem.mapping is None
+    assert mem.map2().ok  # valid usage: the suite's state follows the driver's
+    mem.unmap2()
+
+
 @pytest.mark.parametrize(
     "entry, unmap_entry", [("vkMapMemory2KHR", "vkUnmapMemory2KHR"), ("vkMapMemory2", "vkUnmapMemory2")]
 )
