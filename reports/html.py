@@ -86,7 +86,6 @@ def page(doc: dict, lead: Callable[[dict], str]) -> dict:
     others = [v for n, v in views.items() if n not in grouped]
     scope = (doc.get("run") or {}).get("scope") or {}
     return {
-        "doc": doc,
         "verdict": doc["verdict"],
         "gate": _gate(doc.get("gate"), views),
         "scope": scope,
@@ -127,13 +126,13 @@ def _reproducer_href(path: str | None) -> str | None:
     return path if "/" in path else f"reproducers/{path}"
 
 
-def _failure(t: dict, anchor: str, lead: Callable[[dict], str]) -> dict:
+def _failure(t: dict, element_id: str, lead: Callable[[dict], str]) -> dict:
     """What one failing test shows: its one-line reason, the sentence it breaks, how to re-run and reproduce it."""
     sa = t.get("standalone") or {}
     r = t.get("reproducer") or {}
     return {
         "nodeid": t["nodeid"],
-        "anchor": anchor,
+        "anchor": element_id,
         "outcome": t["outcome"],
         "reason": one_line(t, lead),
         "rule": t.get("rule"),
