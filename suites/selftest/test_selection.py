@@ -386,3 +386,19 @@ def test_the_ci_profile_has_no_explain_phase():
         and Phase.shrink in phases
         and Phase.explain in settings.get_profile("thorough").phases
     )
+
+
+def test_a_driver_that_loads_but_finds_no_device_stops_the_run_with_its_line():
+    """A driver that loads but finds no device of its own on the machine (Mesa's gfxstream driver, for an emulator's
+    GPU): the loader's vkEnumeratePhysicalDevices returns VK_ERROR_INITIALIZATION_FAILED, which is exit 6 with one
+    line, as where no driver is installed, never the suite's own error."""
+    manifest = "/usr/share/vulkan/icd.d/gfxstream_vk_icd.json"
+    if not os.path.exists(manifest):
+        pytest.skip(f"{manifest} is not installed (Debian: mesa-vulkan-drivers)")
+    proc = _run(f"--vk-icd={manifest}")
+    assert proc.returncode == 6, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert proc.stderr.strip() == (
+        "vkmap-cts: error: the Vulkan loader found no physical device: vkEnumeratePhysicalDevices returned "
+        "VK_ERROR_INITIALIZATION_FAILED (the drivers it loaded found no device of theirs on this machine; name another "
+        "with --vk-icd)"
+    )
