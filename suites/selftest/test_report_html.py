@@ -18,6 +18,7 @@ from markupsafe import escape
 
 from vkmap_cts.reports import html, model, render
 
+ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = (1280, 800)
 ALIGNMENT_SENTENCE = (
     "The value of the returned pointer minus offset must be aligned to VkPhysicalDeviceLimits::minMemoryMapAlignment."
@@ -446,7 +447,11 @@ def _screenshot(browser, folder: Path, name: str) -> Path:
     )
     path = folder / f"{name}.png"
     path.write_bytes(base64.b64decode(shot["data"]))
-    print(f"screenshot of {name}: {path}")
+    # Kept where a CI job's artifacts are (reports/screenshots/, ignored by git), beside the test's own folder.
+    kept = ROOT / "reports" / "screenshots"
+    kept.mkdir(parents=True, exist_ok=True)
+    (kept / path.name).write_bytes(path.read_bytes())
+    print(f"screenshot of {name}: {path}, kept as {kept / path.name}")
     return path
 
 
