@@ -214,7 +214,8 @@ def test_a_run_without_map2_writes_a_not_applicable_report(tmp_path, env, args):
     """No device exposes VK_KHR_map_memory2: exit 7 with its one line, and a report folder that says NotApplicable,
     with every device the loader gave and that it lacks the extension."""
     manifest = env.get("VK_DRIVER_FILES")
-    if manifest and not Path(manifest).is_file():
+    library = manifest and Path(manifest).is_file() and json.loads(Path(manifest).read_text())["ICD"]["library_path"]
+    if manifest and not (library and Path(library).is_file()):  # a manifest whose library is elsewhere: not cached
         pytest.skip(f"NotSupported: {Path(manifest).stem} is not cached here (ci/matrix --only {Path(manifest).stem})")
     out = tmp_path / "r"
     proc = _pytest(*args, f"--report-dir={out}", "suites/validation/test_vkMapMemory2.py", env=env)
