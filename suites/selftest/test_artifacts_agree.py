@@ -219,6 +219,8 @@ def test_a_run_without_map2_writes_a_not_applicable_report(tmp_path, env, args):
         pytest.skip(f"NotSupported: {Path(manifest).stem} is not cached here (ci/matrix --only {Path(manifest).stem})")
     out = tmp_path / "r"
     proc = _pytest(*args, f"--report-dir={out}", "suites/validation/test_vkMapMemory2.py", env=env)
+    if manifest and proc.returncode == 6:  # the cached driver cannot load here (another Debian: its LLVM is missing)
+        pytest.skip(f"NotSupported: {Path(manifest).stem} does not load here: {proc.stderr.strip()[-300:]}")
     assert proc.returncode == 7, proc.stdout[-2000:] + proc.stderr[-2000:]
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("vkmap-cts: error: ") and "no device exposes VK_KHR_map_memory2" in line, proc.stderr
