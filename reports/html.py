@@ -11,7 +11,6 @@ import functools
 import hashlib
 import math
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -40,9 +39,9 @@ UNFOLDED = ("InternalError", "Crash", "Timeout", "Fail", "Flake")
 SHOWN_PER_RULE = 3
 
 
-def report(doc: dict, lead: Callable[[dict], str]) -> str:
-    """The run's report.html; ``lead`` gives a failing test's one line (render.lead, which the other reports share)."""
-    return _template().render(**page(doc, lead))
+def report(doc: dict) -> str:
+    """The run's report.html."""
+    return _template().render(**page(doc))
 
 
 @functools.cache
@@ -57,13 +56,13 @@ def _template():
     return env.get_template("report.html.j2")
 
 
-def page(doc: dict, lead: Callable[[dict], str]) -> dict:
+def page(doc: dict) -> dict:
     """Everything the template shows, derived from one results document (a run's or a merge's)."""
     tests = doc["tests"]
-    devices = doc.get("devices") or ([doc["driver"]] if doc.get("driver") else [])
+    devices = model.devices(doc)
     counts = model.counts(tests)
     failing = {t["nodeid"]: t for t in tests if t["outcome"] in model.FAILING + ("Flake",)}
-    views = {nodeid: _failure(t, anchor("t-", nodeid), lead) for nodeid, t in failing.items()}
+    views = {nodeid: _failure(t, anchor("t-", nodeid)) for nodeid, t in failing.items()}
     groups = doc["failureGroups"] if "failureGroups" in doc else model.failure_groups(tests)
     rules, grouped = [], set()
     for g in groups:
@@ -101,7 +100,7 @@ def page(doc: dict, lead: Callable[[dict], str]) -> dict:
         "flakes": [v for v in others if v["outcome"] == "Flake"],
         "ungrouped": [v for v in others if v["outcome"] not in ("InternalError", "Flake")],
         "failing_count": len(views),
-        "sections": _sections(tests, views, lead),
+        "sections": _sections(tests, views),
         "matrix": _matrix(doc.get("vuidMatrix") or []),
         "return_codes": doc.get("returnCodes") or [],
         "latency": latency_chart(tests, doc.get("slowestCalls") or {}),
@@ -126,7 +125,7 @@ def _reproducer_href(path: str | None) -> str | None:
     return path if "/" in path else f"reproducers/{path}"
 
 
-def _failure(t: dict, element_id: str, lead: Callable[[dict], str]) -> dict:
+def _failure(t: dict, element_id: str) -> dict:
     """What one failing test shows: its one-line reason, the sentence it breaks, how to re-run and reproduce it."""
     sa = t.get("standalone") or {}
     r = t.get("reproducer") or {}
@@ -134,7 +133,7 @@ def _failure(t: dict, element_id: str, lead: Callable[[dict], str]) -> dict:
         "nodeid": t["nodeid"],
         "anchor": element_id,
         "outcome": t["outcome"],
-        "reason": one_line(t, lead),
+        "reason": one_line(t),
         "rule": t.get("rule"),
         "sentence": t.get("sentence"),
         "source": t.get("source"),
@@ -155,10 +154,10 @@ def _failure(t: dict, element_id: str, lead: Callable[[dict], str]) -> dict:
     }
 
 
-def one_line(t: dict, lead: Callable[[dict], str]) -> str:
-    """A failing test's one line: ``lead``'s (its check's message), else the first line of what it left (never the
+def one_line(t: dict) -> str:
+    """A failing test's one line: ``model.lead``'s (its check's message), else the first line of what it left (never the
     outcome alone)."""
-    line = lead(t)
+    line = model.lead(t)
     if line == t["outcome"]:
         first = next((x.strip() for x in (t.get("details") or "").splitlines() if x.strip()), "")
         line = f"{t['outcome']}: {first[:300]}" if first else line
@@ -189,7 +188,7 @@ def _device(d: dict) -> dict:
     }
 
 
-def _sections(tests: list[dict], views: dict, lead: Callable[[dict], str]) -> list[dict]:
+def _sections(tests: list[dict], views: dict) -> list[dict]:
     """The per-test table, one folded section per outcome, failing outcomes first."""
     by: dict[str, list[dict]] = {}
     for t in tests:
@@ -200,7 +199,7 @@ def _sections(tests: list[dict], views: dict, lead: Callable[[dict], str]) -> li
         elif o == "Pass":
             reason = ""
         else:
-            reason = views[t["nodeid"]]["reason"] if t["nodeid"] in views else one_line(t, lead)
+            reason = views[t["nodeid"]]["reason"] if t["nodeid"] in views else one_line(t)
         by.setdefault(o, []).append(
             {
                 "nodeid": t["nodeid"],

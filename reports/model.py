@@ -196,3 +196,20 @@ def reproducer(details: str | None) -> dict:
     if m:
         out["reproduce"] = m.group(1)
     return out
+
+
+def lead(t: dict) -> str:
+    """One line for a failing test: its outcome and its check's message (the rule, expected, observed)."""
+    if t.get("message"):
+        return f"{t['outcome']}: {t['message']}"
+    if t["outcome"] == "Timeout":
+        return "Timeout: " + ((t.get("details") or "").strip().splitlines() or ["the test ran past its time"])[0][:300]
+    if t["outcome"] == "Crash":
+        return "Crash: " + ((t.get("details") or "").strip().splitlines() or ["the process running it died"])[0][:300]
+    last = [x for x in (t.get("details") or "").splitlines() if x.startswith("E ")]
+    return f"{t['outcome']}: {last[0][1:].strip()[:300]}" if last else t["outcome"]
+
+
+def devices(doc: dict) -> list[dict]:
+    """The devices a report names: every device the loader gave (a NotApplicable run), else the one judged."""
+    return doc.get("devices") or ([doc["driver"]] if doc.get("driver") else [])

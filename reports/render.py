@@ -20,7 +20,7 @@ def write_all(doc: dict, out: Path) -> list[Path]:
         "results.csv": deqp_csv(doc["tests"]),
         "failures.csv": deqp_csv([t for t in doc["tests"] if t["outcome"] in model.FAILING + ("Flake",)]),
         "summary.md": summary_md(doc),
-        "report.html": html.report(doc, lead),
+        "report.html": html.report(doc),
     }
     written = []
     for name, text in files.items():
@@ -67,9 +67,9 @@ def junit(doc: dict) -> str:
             for vuid in t.get(key, []):
                 ET.SubElement(tp, "property", name=key, value=vuid)
         if t["outcome"] in ("Fail", "Timeout"):
-            ET.SubElement(case, "failure", message=lead(t)).text = with_sentence(t)
+            ET.SubElement(case, "failure", message=model.lead(t)).text = with_sentence(t)
         elif t["outcome"] in ("Crash", "InternalError"):
-            ET.SubElement(case, "error", message=lead(t)).text = with_sentence(t)
+            ET.SubElement(case, "error", message=model.lead(t)).text = with_sentence(t)
         elif t["outcome"] in ("NotSupported", "Skip"):
             ET.SubElement(case, "skipped", message=(t.get("details") or t["outcome"])[:500])
         elif t["outcome"] == "Flake":
@@ -110,18 +110,6 @@ def run_properties(doc: dict) -> list[tuple[str, str]]:
     return out
 
 
-def lead(t: dict) -> str:
-    """One line for a failing test: its outcome and its check's message (the rule, expected, observed)."""
-    if t.get("message"):
-        return f"{t['outcome']}: {t['message']}"
-    if t["outcome"] == "Timeout":
-        return "Timeout: " + ((t.get("details") or "").strip().splitlines() or ["the test ran past its time"])[0][:300]
-    if t["outcome"] == "Crash":
-        return "Crash: " + ((t.get("details") or "").strip().splitlines() or ["the process running it died"])[0][:300]
-    last = [x for x in (t.get("details") or "").splitlines() if x.startswith("E ")]
-    return f"{t['outcome']}: {last[0][1:].strip()[:300]}" if last else t["outcome"]
-
-
 def with_sentence(t: dict) -> str:
     """The failure's text, led by the sentence of the specification its check enforces and its standalone reproducer."""
     head = f'{t["rule"]}: "{t["sentence"]}" ({t["source"]})\n\n' if t.get("sentence") else ""
@@ -154,7 +142,7 @@ def failure_lines(doc: dict) -> list[str]:
         out.append(f"vkmap-cts: {len(failing)} failure(s):")
     for t in failing:
         note = expected_note(doc, t)
-        out.append(f"  {t['nodeid']}: {_short(lead(t), 300)}" + (f" ({note})" if note else ""))
+        out.append(f"  {t['nodeid']}: {_short(model.lead(t), 300)}" + (f" ({note})" if note else ""))
         line = standalone(t)
         if line:
             out.append(f"    {line}")
@@ -176,10 +164,6 @@ def expected_note(doc: dict, t: dict) -> str | None:
 def _short(text: str, limit: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _devices(doc: dict) -> list[dict]:
-    return doc.get("devices") or ([doc["driver"]] if doc.get("driver") else [])
 
 
 def summary_md(doc: dict) -> str:
@@ -204,7 +188,7 @@ def summary_md(doc: dict) -> str:
         )
     if doc["verdict"] == "NotApplicable":
         lines.append(f"- nothing judged: {_md(run.get('notApplicable') or 'no device to judge')}")
-    for d in _devices(doc):
+    for d in model.devices(doc):
         software = " — a software driver, on the CPU" if d.get("deviceType") == "CPU" else ""
         map2 = d.get("VK_KHR_map_memory2")
         has = "" if map2 is None else f", VK_KHR_map_memory2 {'yes' if map2 else 'no'}"
@@ -212,7 +196,7 @@ def summary_md(doc: dict) -> str:
             f"- {_md(d.get('deviceName'))} — {_md(d.get('driverName'))} {_md(d.get('driverInfo'))} (Vulkan "
             f"{_md(d.get('apiVersion'))}, UUID `{_md(d.get('deviceUUID'))}`{has}){software}"
         )
-    for d in _devices(doc):
+    for d in model.devices(doc):
         for f in d.get("driverLoadFailures") or []:
             lines.append(
                 f"- **a driver did not load**: `{_md(f['manifest'])}` ({_md(f['library'])}): {_md(f['reason'])}"
@@ -235,7 +219,7 @@ def summary_md(doc: dict) -> str:
         lines += ["", "### Failures", ""]
         for t in failing[:50]:
             lines.append(
-                f"- `{_md(t['nodeid'])}`: {_md(lead(t))}"
+                f"- `{_md(t['nodeid'])}`: {_md(model.lead(t))}"
                 + (f" — `{_md(t['reproducer']['reproduce'])}`" if t.get("reproducer", {}).get("reproduce") else "")
                 + (f" — {_md(expected_note(doc, t))}" if expected_note(doc, t) else "")
             )

@@ -210,7 +210,7 @@ def not_applicable_doc() -> dict:
 
 def page_of(doc: dict) -> str:
     """report.html of ``doc``, as render.write_all writes it."""
-    return html.report(doc, render.lead)
+    return html.report(doc)
 
 
 # --- what the page says, without a browser --------------------------------------------------------------------------
@@ -312,8 +312,8 @@ def test_old_documents_without_the_new_fields_still_render():
 def test_a_failure_without_a_message_reads_more_than_its_outcome():
     """A failure whose check left no message and no "E " line still gets a reason: the first line it left."""
     t = {"nodeid": "a", "outcome": "Fail", "details": "\n  the worker printed: misaligned by 8\nmore"}
-    assert html.one_line(t, render.lead) == "Fail: the worker printed: misaligned by 8"
-    assert html.one_line({"nodeid": "a", "outcome": "Fail", "details": None}, render.lead) == "Fail"
+    assert html.one_line(t) == "Fail: the worker printed: misaligned by 8"
+    assert html.one_line({"nodeid": "a", "outcome": "Fail", "details": None}) == "Fail"
 
 
 def test_everything_from_the_document_is_escaped():
