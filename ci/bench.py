@@ -14,6 +14,10 @@ Measured in one run on one machine:
   ci profile wall     the whole conformance run with the 'ci' profile, -n 1 and -n auto (set-up excluded)
   longest test        the longest test of the -n auto run, and the sum of its tests' durations over -n 1's: how
                       much the workers slow each other down (a driver lock, a shared resource)
+  timeline            when the first test of each run began and the last ended: the rest of the wall time is
+                      start-up (workers, collection) and the end (reports)
+  time in the driver  what the run's tests spent inside vkAllocateMemory + vkFreeMemory, and inside the map and
+                      unmap entry points (each test's driver_seconds)
   per CTS family      the time of the tests of each dEQP-VK.memory family (fixtures/rules/cts.py), from that run
 Nothing here is a test: the numbers are printed, never asserted.
 """
@@ -33,15 +37,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _best(fn, repeat=5):
-    """Best of ``repeat`` timings of fn() (seconds), after one run untimed: the least disturbed run."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
+def _best(fns: dict, repeat: int = 7) -> dict:
+    """The best of ``repeat`` timings (seconds) of each of ``fns`` (name -> function), after one run of each untimed:
+    the least disturbed run of each.  The functions take turns within each round, so that a change in the machine's
+    load during the measurement falls on all of them alike and their ratios hold."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
 
 
 def measure_calls(n: int) -> dict:
@@ -96,27 +104,30 @@ def measure_calls(n: int) -> dict:
             journal.begin_example()
             mapped_alignment(mem, "vkMapMemory2KHR", whole, physical.min_memory_map_alignment)
 
-        out["raw_map_unmap_us"] = _best(raw) / n * 1e6
-        out["suite_map_unmap_us"] = _best(loop) / n * 1e6
-        out["one_call_at_a_time_us"] = _best(one_by_one) / n * 1e6
-
         # A checked example: a generated range, validated, mapped, judged, unmapped.
         # Hypothesis draws batches of ranges (vkmap_cts.fixtures.judge.strategies.range_batches), as the suites do.
         alignment = physical.min_memory_map_alignment
         examples = max(20, n // 32)
-        checked_count = 0
+        checked_counts = []
 
         @settings(max_examples=examples, database=None, derandomize=True, deadline=None)
         @given(batch=range_batches(65536))
-        def checked(batch):
-            nonlocal checked_count
+        def checked_examples(batch):
             # each example starts its own journal, as in the suites (fixtures/plugins/reproducers.py)
             journal.begin_example()
             ranges = batch.ranges()
             mapped_alignment(mem, "vkMapMemory2KHR", ranges, alignment)  # what test_every_map_is_aligned does with them
-            checked_count += len(ranges)
+            checked_counts[-1] += len(ranges)
 
-        per_example = _best(checked, repeat=3) / (checked_count / 4)  # the same examples each time (derandomized)
+        def checked():
+            checked_counts.append(0)
+            checked_examples()
+
+        best = _best({"raw": raw, "loop": loop, "one": one_by_one, "checked": checked})
+        out["raw_map_unmap_us"] = best["raw"] / n * 1e6
+        out["suite_map_unmap_us"] = best["loop"] / n * 1e6
+        out["one_call_at_a_time_us"] = best["one"] / n * 1e6
+        per_example = best["checked"] / checked_counts[-1]  # the same examples each time (derandomized)
         out["checked_example_us"] = per_example * 1e6
         out["examples_per_s_per_worker"] = 1 / per_example
         out["overhead_ratio"] = out["checked_example_us"] / out["raw_map_unmap_us"]
@@ -162,6 +173,23 @@ def durations(results: Path) -> tuple[float, str, float]:
     return sum(t.get("duration") or 0 for t in tests), longest["nodeid"], longest.get("duration") or 0
 
 
+def driver_time(results: Path) -> dict[str, float]:
+    """Seconds each entry point spent in the driver, summed over a run's tests (their ``driver_seconds``)."""
+    spent: dict[str, float] = {}
+    for t in json.loads(results.read_text())["tests"]:
+        for entry, seconds in ((t.get("properties") or {}).get("driver_seconds") or {}).items():
+            spent[entry] = spent.get(entry, 0.0) + seconds
+    return spent
+
+
+def timeline(results: Path) -> tuple[float, float]:
+    """(when the first test began, when the last ended), in seconds after the run began."""
+    tests = [t for t in json.loads(results.read_text())["tests"] if "start" in t]
+    if not tests:
+        return 0.0, 0.0
+    return min(t["start"] for t in tests), max(t["start"] + (t.get("duration") or 0) for t in tests)
+
+
 def family_times(results: Path) -> list[tuple[str, int, float]]:
     """(CTS family, items, seconds) from a run's results.json: each family's items are its test's items with
     the family's operation among their parameters."""
@@ -203,6 +231,8 @@ def main() -> int:
         suite["n1_test_s"], _, _ = durations(one)
         suite["nauto_test_s"], suite["longest_test"], suite["longest_test_s"] = durations(many)
         suite["families"] = family_times(many)
+        suite["n1_driver_s"], suite["nauto_driver_s"] = driver_time(one), driver_time(many)
+        suite["n1_timeline_s"], suite["nauto_timeline_s"] = timeline(one), timeline(many)
     doc = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
@@ -248,6 +278,25 @@ def main() -> int:
                 f"{suite['nauto_test_s'] / suite['n1_test_s']:.1f}x",
             ),
         ]
+        for run in ("n1", "nauto"):
+            spent = suite[f"{run}_driver_s"]
+            first, last = suite[f"{run}_timeline_s"]
+            label = "-n 1" if run == "n1" else "-n auto"
+            alloc = spent.get("vkAllocateMemory", 0.0) + spent.get("vkFreeMemory", 0.0)
+            rows += [
+                (
+                    f"{label}: first test began, last test ended",
+                    f"{first:.1f} s, {last:.1f} s after the run began ({suite[f'{run}_s']:.1f} s wall)",
+                ),
+                (
+                    f"{label}: time in vkAllocateMemory + vkFreeMemory",
+                    f"{alloc:.1f} s ({spent.get('vkAllocateMemory', 0.0):.1f} + {spent.get('vkFreeMemory', 0.0):.1f})",
+                ),
+                (
+                    f"{label}: time in the map and unmap entry points",
+                    f"{sum(v for k, v in spent.items() if k.startswith(('vkMap', 'vkUnmap'))):.1f} s",
+                ),
+            ]
     for name, items, seconds in suite.get("families", []):
         rows.append(
             (

@@ -232,6 +232,8 @@ class ResultsWriter:
         if node is not None and "worker" not in rec:
             rec["worker"] = getattr(getattr(node, "gateway", None), "id", str(node))
             rec["order"] = len(self.tests)
+        if "start" not in rec and getattr(report, "start", None):
+            rec["start"] = round(report.start - self.started, 3)
         rec["duration"] += getattr(report, "duration", 0.0) or 0.0
         # An item's user_properties accumulate over its phases, and each phase's report carries all
         # of them so far: the latest report's counts are the test's counts, never summed across reports.
