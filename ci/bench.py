@@ -138,6 +138,84 @@ def measure_calls(n: int) -> dict:
     return out
 
 
+def _contention_side(role: str, queue, done, start_at: float, large: int) -> None:
+    """One of the two processes of ``measure_contention``, with its own instance and device.  ``small`` allocates,
+    maps, unmaps and frees 64 KiB objects until a second after ``done`` is set, and reports when each finished;
+    ``large`` waits a second, allocates and frees ``large`` bytes on each HOST_VISIBLE type, reports when each call
+    began and ended, and sets ``done``."""
+    sys.path.insert(0, str(ROOT))
+    from vkmap_cts.fixtures.access.device import Device
+    from vkmap_cts.fixtures.vk.instance import Instance
+    from vkmap_cts.fixtures.vk.selection import select
+
+    instance = Instance()
+    physical = select(instance.physical_devices(), os.environ.get("VKMAP_CTS_DEVICE_UUID"))
+    device = Device(instance, physical)
+    out = []
+    try:
+        while time.time() < start_at:
+            time.sleep(0.005)
+        if role == "small":
+            mt, end = physical.host_visible_types[0], None
+            while end is None or time.time() < end:
+                mem = device.allocate(mt, 65536)
+                mem.map2()
+                mem.unmap2()
+                device.free(mem)
+                out.append(time.time())
+                if end is None and done.is_set():
+                    end = time.time() + 1.0
+        else:
+            time.sleep(1.0)
+            for mt in physical.host_visible_types:
+                size = min(large, mt.heap_size // 4)
+                t = time.time()
+                mem = device.allocate(mt, size)
+                allocated = time.time()
+                device.free(mem)
+                out.append((mt.index, size, t, allocated, time.time()))
+    finally:
+        done.set()
+        device.close()
+        instance.close()
+        queue.put((role, out))
+
+
+def measure_contention(large: int = (4 << 30) + 4096) -> dict:
+    """Does one process's large allocation hold up another process's driver calls?  Two processes, each with its own
+    device: one allocates, maps, unmaps and frees 64 KiB objects in a loop; the other allocates and frees ``large``
+    bytes (test_large_allocations' first size; at most a quarter of the heap) on each HOST_VISIBLE type.  The first's
+    rate before and while the second's calls run says whether the driver serializes them across processes, which
+    bounds what -n auto can gain."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue, done = ctx.Queue(), ctx.Event()
+    start_at = time.time() + 5  # both processes have their devices by then
+    sides = [ctx.Process(target=_contention_side, args=(r, queue, done, start_at, large)) for r in ("small", "large")]
+    for p in sides:
+        p.start()
+    got = dict(queue.get(timeout=600) for _ in sides)
+    for p in sides:
+        p.join()
+    small, calls = got["small"], got["large"]
+    if not calls or not small:
+        return {}
+    busy = sum(end - t for _, _, t, _, end in calls)
+
+    def rate(t0: float, t1: float) -> float:
+        return sum(t0 <= t < t1 for t in small) / max(t1 - t0, 1e-9)
+
+    return {
+        "alone_per_s": rate(start_at, calls[0][2]),
+        "beside_per_s": sum(rate(t, end) * (end - t) for _, _, t, _, end in calls) / busy,
+        "large": [
+            {"type": i, "bytes": size, "allocate_s": allocated - t, "free_s": end - allocated}
+            for i, size, t, allocated, end in calls
+        ],
+    }
+
+
 def measure_suite(workers: str, extra: list[str]) -> tuple[float, Path]:
     cmd = [
         sys.executable,
@@ -171,6 +249,10 @@ def durations(results: Path) -> tuple[float, str, float]:
     tests = json.loads(results.read_text())["tests"]
     longest = max(tests, key=lambda t: t.get("duration") or 0)
     return sum(t.get("duration") or 0 for t in tests), longest["nodeid"], longest.get("duration") or 0
+
+
+# The calls a driver may serialize across processes (an allocation lock): the -n 1 run's time in them bounds -n auto.
+_SERIALIZED = ("vkAllocateMemory", "vkFreeMemory")
 
 
 def driver_time(results: Path) -> dict[str, float]:
@@ -218,10 +300,15 @@ def main() -> int:
     )
     ap.add_argument("--calls", type=int, default=20000, help="map+unmap pairs per timing (default 20000)")
     ap.add_argument("--no-suite", action="store_true", help="skip the whole-suite wall-time runs")
+    ap.add_argument("--no-contention", action="store_true", help="skip the two-process contention measurement")
     args, extra = ap.parse_known_args()
 
     print("measuring calls ...", flush=True)
     calls = measure_calls(args.calls)
+    contention = {}
+    if not args.no_contention:
+        print("measuring contention between two processes ...", flush=True)
+        contention = measure_contention()
     suite = {}
     if not args.no_suite:
         print("measuring the ci profile run ...", flush=True)
@@ -238,6 +325,7 @@ def main() -> int:
         "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
         "calls": calls,
         "suite": suite,
+        "contention": contention,
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(doc, indent=1))
@@ -263,6 +351,19 @@ def main() -> int:
         ("checked examples per second per worker", f"{calls['examples_per_s_per_worker']:,.0f}"),
         ("worker start-up (instance + device)", f"{calls['worker_startup_ms']:.1f} ms"),
     ]
+    if contention:
+        rows += [
+            ("64 KiB allocate+map+unmap+free per second, alone", f"{contention['alone_per_s']:,.0f}"),
+            (
+                "the same while another process allocates and frees",
+                f"{contention['beside_per_s']:,.0f} ("
+                + ", ".join(
+                    f"type {c['type']}: {c['bytes'] / 2**30:.1f} GiB in {c['allocate_s']:.2f} s + {c['free_s']:.2f} s"
+                    for c in contention["large"]
+                )
+                + ")",
+            ),
+        ]
     if suite:
         rows += [
             ("ci profile, -n 1", f"{suite['n1_s']:.1f} s"),
@@ -278,6 +379,17 @@ def main() -> int:
                 f"{suite['nauto_test_s'] / suite['n1_test_s']:.1f}x",
             ),
         ]
+        spent = suite["n1_driver_s"]
+        first, last = suite["n1_timeline_s"]
+        serial = sum(v for k, v in spent.items() if k in _SERIALIZED)
+        bound = serial + first + (suite["n1_s"] - last)
+        rows.append(
+            (
+                "-n auto's bound where the driver serializes these calls across processes",
+                f"{bound:.1f} s = -n 1's {serial:.1f} s in them + {first + suite['n1_s'] - last:.1f} s of start and "
+                f"end: at most {suite['n1_s'] / bound:.1f}x",
+            )
+        )
         for run in ("n1", "nauto"):
             spent = suite[f"{run}_driver_s"]
             first, last = suite[f"{run}_timeline_s"]
