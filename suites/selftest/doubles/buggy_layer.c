@@ -18,84 +18,29 @@
  *   anything else   pass-through.
  * Placed maps (VK_EXT_map_memory_placed) are never moved or shifted: only lost-bytes touches them.
  */
-#include <pthread.h>
-#include <unistd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <vulkan/vk_layer.h>
-#include <vulkan/vulkan.h>
+#include <unistd.h>
 
-#ifndef VK_KHR_map_memory2 /* headers older than 1.3.246 */
-typedef VkFlags VkMemoryUnmapFlagsKHR;
-typedef struct VkMemoryMapInfoKHR {
-    VkStructureType sType;
-    const void *pNext;
-    VkMemoryMapFlags flags;
-    VkDeviceMemory memory;
-    VkDeviceSize offset;
-    VkDeviceSize size;
-} VkMemoryMapInfoKHR;
-typedef struct VkMemoryUnmapInfoKHR {
-    VkStructureType sType;
-    const void *pNext;
-    VkMemoryUnmapFlagsKHR flags;
-    VkDeviceMemory memory;
-} VkMemoryUnmapInfoKHR;
-#endif
-typedef VkResult(VKAPI_PTR *map2_fn)(VkDevice, const VkMemoryMapInfoKHR *, void **); /* vkMapMemory2 has the same signature */
-typedef VkResult(VKAPI_PTR *unmap2_fn)(VkDevice, const VkMemoryUnmapInfoKHR *);
+/* The members of this layer's own in the tables of layer_common.h. */
+#define LAYER_INSTANCE_FIELDS /* none */
+#define LAYER_DEVICE_FIELDS           \
+    PFN_vkQueueSubmit submit;         \
+    PFN_vkQueueWaitIdle queue_wait;   \
+    PFN_vkDeviceWaitIdle device_wait; \
+    PFN_vkWaitForFences fence_wait;
+#define LAYER_MEMORY_FIELDS /* its current mapping */                                           \
+    void *driver_ptr;      /* the driver's pointer to the mapped range, NULL when not mapped */ \
+    VkDeviceSize size;     /* bytes mapped from driver_ptr */                                   \
+    unsigned char *shadow; /* misaligned: our copy, handed out at shadow + skew */              \
+    size_t skew;
+#include "layer_common.h"
 
-#define EXPORT __attribute__((visibility("default")))
-#define PLACED_BIT 0x1u /* VK_MEMORY_MAP_PLACED_BIT_EXT */
-#define SKEW 8u         /* misaligned: (ptr - offset) % 64 */
-#define MAX_OBJECTS 64  /* live instances, live devices */
+#define SKEW 8u /* misaligned: (ptr - offset) % 64 */
 
 enum bug { NONE, MISALIGNED, IGNORED_OFFSET, LOST_BYTES, CRASH, HANG };
-enum entry { LEGACY, KHR, CORE }; /* vkMapMemory, vkMapMemory2KHR, vkMapMemory2 (and their unmaps) */
-
-struct instance {
-    void *key; /* dispatch key: the instance's, and its physical devices' */
-    VkInstance handle;
-    PFN_vkGetInstanceProcAddr gipa;
-    PFN_vkDestroyInstance destroy;
-};
-
-struct device { /* the next layer's entry points; key is also its queues' dispatch key */
-    void *key;
-    VkDevice handle;
-    PFN_vkGetDeviceProcAddr gdpa;
-    PFN_vkDestroyDevice destroy;
-    PFN_vkAllocateMemory allocate;
-    PFN_vkFreeMemory free;
-    PFN_vkMapMemory map;
-    PFN_vkUnmapMemory unmap;
-    map2_fn map2[3]; /* indexed by enum entry; [LEGACY] unused; NULL where the next layer has none */
-    unmap2_fn unmap2[3];
-    PFN_vkQueueSubmit submit;
-    PFN_vkQueueWaitIdle queue_wait;
-    PFN_vkDeviceWaitIdle device_wait;
-    PFN_vkWaitForFences fence_wait;
-};
-
-struct memory { /* one VkDeviceMemory: its size, and its current mapping */
-    struct memory *next;
-    VkDevice device;
-    VkDeviceMemory handle;
-    VkDeviceSize allocation_size;
-    void *driver_ptr;      /* the driver's pointer to the mapped range, NULL when not mapped */
-    VkDeviceSize size;     /* bytes mapped from driver_ptr */
-    unsigned char *shadow; /* misaligned: our copy, handed out at shadow + skew */
-    size_t skew;
-};
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct instance instances[MAX_OBJECTS];
-static struct device devices[MAX_OBJECTS];
-static struct memory *memories;
-
-static void *key(const void *handle) { return *(void *const *)handle; }
 
 static enum bug bug(void) {
     const char *b = getenv("VKMAP_BUGGY_LAYER_BUG");
@@ -108,119 +53,28 @@ static enum bug bug(void) {
                                           : NONE;
 }
 
-static struct instance *find_instance(void *k) { /* caller holds the lock; k NULL: a free slot */
-    for (int i = 0; i < MAX_OBJECTS; i++)
-        if (instances[i].key == k) return &instances[i];
-    return NULL;
-}
-
-static struct device *find_device(void *k) { /* caller holds the lock; k NULL: a free slot */
-    for (int i = 0; i < MAX_OBJECTS; i++)
-        if (devices[i].key == k) return &devices[i];
-    return NULL;
-}
-
-static struct device *device_of(const void *device_or_queue) { /* the slot stays put until vkDestroyDevice */
-    pthread_mutex_lock(&lock);
-    struct device *d = find_device(key(device_or_queue));
-    pthread_mutex_unlock(&lock);
-    return d;
-}
-
-static struct memory **find_memory(VkDeviceMemory handle) { /* caller holds the lock */
-    struct memory **m = &memories;
-    while (*m && (*m)->handle != handle) m = &(*m)->next;
-    return m;
-}
-
-static void drop(struct memory **m) { /* caller holds the lock */
-    struct memory *dead = *m;
-    *m = dead->next;
-    free(dead->shadow);
-    free(dead);
+static void release(struct memory *m) { /* the entry is out of the list; vkFreeMemory unmaps implicitly: the shadow goes with it */
+    free(m->shadow);
+    free(m);
 }
 
 /* ---- layer plumbing ---- */
 
-static VkResult VKAPI_CALL CreateInstance(const VkInstanceCreateInfo *info, const VkAllocationCallbacks *allocator, VkInstance *instance) {
-    VkLayerInstanceCreateInfo *chain = (VkLayerInstanceCreateInfo *)info->pNext;
-    while (chain && !(chain->sType == VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO && chain->function == VK_LAYER_LINK_INFO))
-        chain = (VkLayerInstanceCreateInfo *)chain->pNext;
-    if (!chain) return VK_ERROR_INITIALIZATION_FAILED;
-    PFN_vkGetInstanceProcAddr gipa = chain->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-    chain->u.pLayerInfo = chain->u.pLayerInfo->pNext; /* the next layer's link */
-    VkResult r = ((PFN_vkCreateInstance)gipa(VK_NULL_HANDLE, "vkCreateInstance"))(info, allocator, instance);
-    if (r != VK_SUCCESS) return r;
-    struct instance next = {key(*instance), *instance, gipa, (PFN_vkDestroyInstance)gipa(*instance, "vkDestroyInstance")};
-    pthread_mutex_lock(&lock);
-    struct instance *slot = find_instance(NULL);
-    if (slot) *slot = next;
-    pthread_mutex_unlock(&lock);
-    if (!slot) next.destroy(*instance, allocator); /* more live instances than this double keeps */
-    return slot ? VK_SUCCESS : VK_ERROR_INITIALIZATION_FAILED;
-}
-
-static void VKAPI_CALL DestroyInstance(VkInstance instance, const VkAllocationCallbacks *allocator) {
-    if (!instance) return;
-    pthread_mutex_lock(&lock);
-    struct instance *in = find_instance(key(instance));
-    PFN_vkDestroyInstance destroy = in ? in->destroy : NULL;
-    if (in) in->key = NULL;
-    pthread_mutex_unlock(&lock);
-    if (destroy) destroy(instance, allocator);
-}
+static void instance_created(struct instance *next, const VkInstanceCreateInfo *info) { (void)next, (void)info; }
 
 static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDeviceCreateInfo *info, const VkAllocationCallbacks *allocator, VkDevice *device) {
-    VkLayerDeviceCreateInfo *chain = (VkLayerDeviceCreateInfo *)info->pNext;
-    while (chain && !(chain->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO && chain->function == VK_LAYER_LINK_INFO))
-        chain = (VkLayerDeviceCreateInfo *)chain->pNext;
-    if (!chain) return VK_ERROR_INITIALIZATION_FAILED;
-    PFN_vkGetInstanceProcAddr gipa = chain->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-    PFN_vkGetDeviceProcAddr gdpa = chain->u.pLayerInfo->pfnNextGetDeviceProcAddr;
-    chain->u.pLayerInfo = chain->u.pLayerInfo->pNext;
-    pthread_mutex_lock(&lock);
-    struct instance *in = find_instance(key(physical));
-    VkInstance instance = in ? in->handle : VK_NULL_HANDLE;
-    pthread_mutex_unlock(&lock);
-    PFN_vkCreateDevice create = (PFN_vkCreateDevice)gipa(instance, "vkCreateDevice");
+    PFN_vkGetDeviceProcAddr gdpa;
+    PFN_vkCreateDevice create = next_create_device(physical, info, &gdpa);
     VkResult r = create ? create(physical, info, allocator, device) : VK_ERROR_INITIALIZATION_FAILED;
     if (r != VK_SUCCESS) return r;
     VkDevice d = *device;
     struct device next = {
-        .key = key(d),
-        .handle = d,
-        .gdpa = gdpa,
-        .destroy = (PFN_vkDestroyDevice)gdpa(d, "vkDestroyDevice"),
-        .allocate = (PFN_vkAllocateMemory)gdpa(d, "vkAllocateMemory"),
-        .free = (PFN_vkFreeMemory)gdpa(d, "vkFreeMemory"),
-        .map = (PFN_vkMapMemory)gdpa(d, "vkMapMemory"),
-        .unmap = (PFN_vkUnmapMemory)gdpa(d, "vkUnmapMemory"),
-        .map2 = {NULL, (map2_fn)gdpa(d, "vkMapMemory2KHR"), (map2_fn)gdpa(d, "vkMapMemory2")},
-        .unmap2 = {NULL, (unmap2_fn)gdpa(d, "vkUnmapMemory2KHR"), (unmap2_fn)gdpa(d, "vkUnmapMemory2")},
         .submit = (PFN_vkQueueSubmit)gdpa(d, "vkQueueSubmit"),
         .queue_wait = (PFN_vkQueueWaitIdle)gdpa(d, "vkQueueWaitIdle"),
         .device_wait = (PFN_vkDeviceWaitIdle)gdpa(d, "vkDeviceWaitIdle"),
         .fence_wait = (PFN_vkWaitForFences)gdpa(d, "vkWaitForFences"),
     };
-    pthread_mutex_lock(&lock);
-    struct device *slot = find_device(NULL);
-    if (slot) *slot = next;
-    pthread_mutex_unlock(&lock);
-    if (!slot) next.destroy(d, allocator); /* more live devices than this double keeps */
-    return slot ? VK_SUCCESS : VK_ERROR_INITIALIZATION_FAILED;
-}
-
-static void VKAPI_CALL DestroyDevice(VkDevice device, const VkAllocationCallbacks *allocator) {
-    if (!device) return;
-    pthread_mutex_lock(&lock);
-    struct device *d = find_device(key(device));
-    PFN_vkDestroyDevice destroy = d ? d->destroy : NULL;
-    for (struct memory **m = &memories; *m;)
-        if ((*m)->device == device) drop(m);
-        else m = &(*m)->next;
-    if (d) d->key = NULL;
-    pthread_mutex_unlock(&lock);
-    if (destroy) destroy(device, allocator);
+    return keep_device(&next, d, gdpa, allocator);
 }
 
 /* ---- the memory entry points ---- */
@@ -229,21 +83,9 @@ static VkResult VKAPI_CALL AllocateMemory(VkDevice device, const VkMemoryAllocat
     VkResult r = device_of(device)->allocate(device, info, allocator, memory);
     struct memory *m = r == VK_SUCCESS ? calloc(1, sizeof *m) : NULL;
     if (!m) return r; /* without an entry, maps of this memory pass through */
-    pthread_mutex_lock(&lock);
-    struct memory **old = find_memory(*memory);
-    if (*old) drop(old); /* a handle the driver reused */
-    *m = (struct memory){.next = memories, .device = device, .handle = *memory, .allocation_size = info->allocationSize};
-    memories = m;
-    pthread_mutex_unlock(&lock);
+    *m = (struct memory){.device = device, .handle = *memory, .allocation_size = info->allocationSize};
+    keep_memory(m);
     return r;
-}
-
-static void VKAPI_CALL FreeMemory(VkDevice device, VkDeviceMemory memory, const VkAllocationCallbacks *allocator) {
-    pthread_mutex_lock(&lock);
-    struct memory **m = find_memory(memory);
-    if (memory && *m) drop(m); /* freeing unmaps implicitly: the shadow goes with it */
-    pthread_mutex_unlock(&lock);
-    device_of(device)->free(device, memory, allocator);
 }
 
 static VkResult map(VkDevice device, enum entry e, const VkMemoryMapInfoKHR *asked, void **ppData) {
@@ -296,27 +138,17 @@ static void after_unmap(VkDeviceMemory memory) {
     pthread_mutex_unlock(&lock);
 }
 
-static VkResult VKAPI_CALL MapMemory(VkDevice device, VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size, VkMemoryMapFlags flags, void **ppData) {
-    VkMemoryMapInfoKHR info = {.flags = flags, .memory = memory, .offset = offset, .size = size};
-    return map(device, LEGACY, &info, ppData);
-}
-static VkResult VKAPI_CALL MapMemory2KHR(VkDevice device, const VkMemoryMapInfoKHR *info, void **ppData) { return map(device, KHR, info, ppData); }
-static VkResult VKAPI_CALL MapMemory2(VkDevice device, const VkMemoryMapInfoKHR *info, void **ppData) { return map(device, CORE, info, ppData); }
-
-static void VKAPI_CALL UnmapMemory(VkDevice device, VkDeviceMemory memory) {
-    before_unmap(memory);
-    device_of(device)->unmap(device, memory);
-    after_unmap(memory);
-}
-
-static VkResult unmap2(VkDevice device, enum entry e, const VkMemoryUnmapInfoKHR *info) {
+static VkResult unmap(VkDevice device, enum entry e, const VkMemoryUnmapInfoKHR *info) {
     before_unmap(info->memory);
-    VkResult r = device_of(device)->unmap2[e](device, info);
+    struct device *d = device_of(device);
+    VkResult r = VK_SUCCESS;
+    if (e == LEGACY)
+        d->unmap(device, info->memory);
+    else
+        r = d->unmap2[e](device, info);
     if (r == VK_SUCCESS) after_unmap(info->memory); /* a failed unmap leaves the memory mapped */
     return r;
 }
-static VkResult VKAPI_CALL UnmapMemory2KHR(VkDevice device, const VkMemoryUnmapInfoKHR *info) { return unmap2(device, KHR, info); }
-static VkResult VKAPI_CALL UnmapMemory2(VkDevice device, const VkMemoryUnmapInfoKHR *info) { return unmap2(device, CORE, info); }
 
 /* ---- misaligned: the device reads and writes the driver's mapping, so the shadows follow it ---- */
 
@@ -355,8 +187,6 @@ static VkResult VKAPI_CALL WaitForFences(VkDevice device, uint32_t count, const 
 
 /* ---- name lookup ---- */
 
-EXPORT VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetDeviceProcAddr(VkDevice device, const char *name);
-
 static const struct {
     const char *name;
     PFN_vkVoidFunction fn;
@@ -392,16 +222,10 @@ EXPORT VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetDeviceProcAddr(VkDevice dev
 }
 
 EXPORT VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetInstanceProcAddr(VkInstance instance, const char *name) {
-    if (!strcmp(name, "vkGetInstanceProcAddr")) return (PFN_vkVoidFunction)vkGetInstanceProcAddr;
-    if (!strcmp(name, "vkCreateInstance")) return (PFN_vkVoidFunction)CreateInstance;
-    if (!strcmp(name, "vkDestroyInstance")) return (PFN_vkVoidFunction)DestroyInstance;
-    if (!strcmp(name, "vkCreateDevice")) return (PFN_vkVoidFunction)CreateDevice;
+    PFN_vkVoidFunction own = instance_plumbing(name);
+    if (own) return own;
     for (size_t i = 0; i < N_DEVICE_FUNCTIONS; i++) /* the map2 names only through vkGetDeviceProcAddr: it knows the device */
         if (!device_functions[i].map2 && !device_functions[i].unmap2 && !strcmp(name, device_functions[i].name)) return device_functions[i].fn;
-    if (!instance) return NULL;
-    pthread_mutex_lock(&lock);
-    struct instance *in = find_instance(key(instance));
-    PFN_vkGetInstanceProcAddr next = in ? in->gipa : NULL;
-    pthread_mutex_unlock(&lock);
+    PFN_vkGetInstanceProcAddr next = next_gipa(instance);
     return next ? next(instance, name) : NULL;
 }

@@ -51,26 +51,55 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
-#include <vulkan/vk_layer.h>
 #include <vulkan/vulkan.h>
 
-#ifndef VK_KHR_map_memory2 /* headers older than 1.3.246 */
-typedef VkFlags VkMemoryUnmapFlagsKHR;
-typedef struct VkMemoryMapInfoKHR {
-    VkStructureType sType;
-    const void *pNext;
-    VkMemoryMapFlags flags;
-    VkDeviceMemory memory;
-    VkDeviceSize offset;
-    VkDeviceSize size;
-} VkMemoryMapInfoKHR;
-typedef struct VkMemoryUnmapInfoKHR {
-    VkStructureType sType;
-    const void *pNext;
-    VkMemoryUnmapFlagsKHR flags;
-    VkDeviceMemory memory;
-} VkMemoryUnmapInfoKHR;
-#endif
+struct layout {                             /* one physical device's memory types as the layer offers them */
+    uint32_t count, driver_count;           /* offered, and the driver's */
+    VkMemoryType types[VK_MAX_MEMORY_TYPES];
+    uint32_t driver[VK_MAX_MEMORY_TYPES];   /* offered index -> the driver's index */
+    uint32_t widened[VK_MAX_MEMORY_TYPES];  /* driver index -> the offered bits of its memory: itself and its non-coherent twin */
+    uint32_t itself[VK_MAX_MEMORY_TYPES];   /* driver index -> the offered bit of the very same type */
+};
+
+/* The members of this layer's own in the tables of layer_common.h. */
+#define LAYER_INSTANCE_FIELDS                                                                                                         \
+    uint32_t api_version; /* VkApplicationInfo::apiVersion, 1.0 where none */                                                         \
+    PFN_vkGetPhysicalDeviceProperties properties;                                                                                     \
+    PFN_vkGetPhysicalDeviceMemoryProperties memory_properties;                                                                        \
+    PFN_vkGetPhysicalDeviceMemoryProperties2 memory_properties2[2]; /* indexed by enum variant; NULL where the next layer has none */ \
+    PFN_vkGetPhysicalDeviceFeatures2 features2[2];                                                                                    \
+    PFN_vkGetPhysicalDeviceProperties2 properties2[2];                                                                                \
+    PFN_vkEnumerateDeviceExtensionProperties extensions;
+#define LAYER_DEVICE_FIELDS                                                                                            \
+    struct layout layout;                                                                                              \
+    int placed;   /* the layer's VK_EXT_map_memory_placed enabled: it maps every exportable HOST_VISIBLE allocation */ \
+    int reserve;  /* and memoryUnmapReserve */                                                                         \
+    off_t origin; /* where the bytes of the memory last exported started in its fd; -1: none yet */                    \
+    PFN_vkFlushMappedMemoryRanges flush;                                                                               \
+    PFN_vkInvalidateMappedMemoryRanges invalidate;                                                                     \
+    PFN_vkGetMemoryFdKHR get_fd;                                                                                       \
+    PFN_vkGetBufferMemoryRequirements buffer_requirements;                                                             \
+    PFN_vkGetImageMemoryRequirements image_requirements;                                                               \
+    PFN_vkGetBufferMemoryRequirements2 buffer_requirements2[2]; /* indexed by enum variant */                          \
+    PFN_vkGetImageMemoryRequirements2 image_requirements2[2];                                                          \
+    PFN_vkGetDeviceBufferMemoryRequirements device_buffer_requirements[2];                                             \
+    PFN_vkGetDeviceImageMemoryRequirements device_image_requirements[2];                                               \
+    PFN_vkGetMemoryFdPropertiesKHR fd_properties;                                                                      \
+    PFN_vkGetMemoryHostPointerPropertiesEXT host_pointer_properties;
+#define LAYER_MEMORY_FIELDS /* of a memory the layer maps itself */                                          \
+    int coherent; /* of a HOST_COHERENT type: mapped MAP_SHARED, nothing to flush */                         \
+    int fd;       /* the exported opaque fd, owned by the layer */                                           \
+    off_t origin; /* where the memory's bytes start in it */                                                 \
+    /* the current mapping; base is NULL while the memory is not mapped */                                   \
+    unsigned char *base;       /* what the application sees, page aligned: the memory's byte `start` */      \
+    unsigned char *shared;     /* non-coherent: a MAP_SHARED mapping of the same pages, the memory itself */ \
+    size_t length;             /* bytes mapped at base (and at shared): whole pages */                       \
+    VkDeviceSize start;        /* the mapped offset rounded down to a page */                                \
+    VkDeviceSize offset, size; /* the range the application mapped, VK_WHOLE_SIZE resolved */                \
+    int placed;                /* the current mapping was placed */                                          \
+    unsigned char *stale;      /* stale-after-placed: where the last placed map was, unmapped since */
+#include "layer_common.h"
+
 #ifndef VK_EXT_map_memory_placed /* headers older than 1.3.277 */
 typedef struct VkPhysicalDeviceMapMemoryPlacedFeaturesEXT {
     VkStructureType sType;
@@ -90,102 +119,21 @@ typedef struct VkMemoryMapPlacedInfoEXT {
     void *pPlacedAddress;
 } VkMemoryMapPlacedInfoEXT;
 #endif
-typedef VkResult(VKAPI_PTR *map2_fn)(VkDevice, const VkMemoryMapInfoKHR *, void **); /* vkMapMemory2 has the same signature */
-typedef VkResult(VKAPI_PTR *unmap2_fn)(VkDevice, const VkMemoryUnmapInfoKHR *);
 
 /* The registry's values (vk.xml), whatever the headers define. */
 #define STYPE_PLACED_FEATURES ((VkStructureType)1000272000)   /* VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_FEATURES_EXT */
 #define STYPE_PLACED_PROPERTIES ((VkStructureType)1000272001) /* VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAP_MEMORY_PLACED_PROPERTIES_EXT */
 #define STYPE_PLACED_INFO ((VkStructureType)1000272002)       /* VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT */
-#define PLACED_BIT 0x1u                                        /* VK_MEMORY_MAP_PLACED_BIT_EXT */
 #define RESERVE_BIT 0x1u                                       /* VK_MEMORY_UNMAP_RESERVE_BIT_EXT */
 #define PLACED_NAME "VK_EXT_map_memory_placed"
 #define LAYER_NAME "VK_LAYER_VKMAP_noncoherent"
 
-#define EXPORT __attribute__((visibility("default")))
-#define MAX_OBJECTS 64 /* live instances, live devices */
 #define HOST_VISIBLE VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
 #define HOST_COHERENT VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
 #define OPAQUE_FD VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT
 
 enum bug { NONE, FLUSH_MOVES_NOTHING, INVALIDATE_MOVES_NOTHING, STALE_AFTER_PLACED };
-enum entry { LEGACY, KHR, CORE };   /* vkMapMemory, vkMapMemory2KHR, vkMapMemory2 (and their unmaps) */
 enum variant { PLAIN, KHR_SUFFIX }; /* the core name of a promoted command, and its KHR alias */
-
-struct layout {                             /* one physical device's memory types as the layer offers them */
-    uint32_t count, driver_count;           /* offered, and the driver's */
-    VkMemoryType types[VK_MAX_MEMORY_TYPES];
-    uint32_t driver[VK_MAX_MEMORY_TYPES];   /* offered index -> the driver's index */
-    uint32_t widened[VK_MAX_MEMORY_TYPES];  /* driver index -> the offered bits of its memory: itself and its non-coherent twin */
-    uint32_t itself[VK_MAX_MEMORY_TYPES];   /* driver index -> the offered bit of the very same type */
-};
-
-struct instance {
-    void *key; /* dispatch key: the instance's, and its physical devices' */
-    VkInstance handle;
-    uint32_t api_version; /* VkApplicationInfo::apiVersion, 1.0 where none */
-    PFN_vkGetInstanceProcAddr gipa;
-    PFN_vkDestroyInstance destroy;
-    PFN_vkGetPhysicalDeviceProperties properties;
-    PFN_vkGetPhysicalDeviceMemoryProperties memory_properties;
-    PFN_vkGetPhysicalDeviceMemoryProperties2 memory_properties2[2]; /* indexed by enum variant; NULL where the next layer has none */
-    PFN_vkGetPhysicalDeviceFeatures2 features2[2];
-    PFN_vkGetPhysicalDeviceProperties2 properties2[2];
-    PFN_vkEnumerateDeviceExtensionProperties extensions;
-};
-
-struct device { /* the next layer's entry points; key is also its queues' dispatch key */
-    void *key;
-    VkDevice handle;
-    struct layout layout;
-    int placed;  /* the layer's VK_EXT_map_memory_placed enabled: it maps every exportable HOST_VISIBLE allocation */
-    int reserve; /* and memoryUnmapReserve */
-    off_t origin; /* where the bytes of the memory last exported started in its fd; -1: none yet */
-    PFN_vkGetDeviceProcAddr gdpa;
-    PFN_vkDestroyDevice destroy;
-    PFN_vkAllocateMemory allocate;
-    PFN_vkFreeMemory free;
-    PFN_vkMapMemory map;
-    PFN_vkUnmapMemory unmap;
-    map2_fn map2[3]; /* indexed by enum entry; [LEGACY] unused */
-    unmap2_fn unmap2[3];
-    PFN_vkFlushMappedMemoryRanges flush;
-    PFN_vkInvalidateMappedMemoryRanges invalidate;
-    PFN_vkGetMemoryFdKHR get_fd;
-    PFN_vkGetBufferMemoryRequirements buffer_requirements;
-    PFN_vkGetImageMemoryRequirements image_requirements;
-    PFN_vkGetBufferMemoryRequirements2 buffer_requirements2[2]; /* indexed by enum variant */
-    PFN_vkGetImageMemoryRequirements2 image_requirements2[2];
-    PFN_vkGetDeviceBufferMemoryRequirements device_buffer_requirements[2];
-    PFN_vkGetDeviceImageMemoryRequirements device_image_requirements[2];
-    PFN_vkGetMemoryFdPropertiesKHR fd_properties;
-    PFN_vkGetMemoryHostPointerPropertiesEXT host_pointer_properties;
-};
-
-struct memory { /* one VkDeviceMemory the layer maps itself */
-    struct memory *next;
-    VkDevice device;
-    VkDeviceMemory handle;
-    VkDeviceSize allocation_size;
-    int coherent; /* of a HOST_COHERENT type: mapped MAP_SHARED, nothing to flush */
-    int fd;       /* the exported opaque fd, owned by the layer */
-    off_t origin; /* where the memory's bytes start in it */
-    /* the current mapping; base is NULL while the memory is not mapped */
-    unsigned char *base;   /* what the application sees, page aligned: the memory's byte `start` */
-    unsigned char *shared; /* non-coherent: a MAP_SHARED mapping of the same pages, the memory itself */
-    size_t length;         /* bytes mapped at base (and at shared): whole pages */
-    VkDeviceSize start;    /* the mapped offset rounded down to a page */
-    VkDeviceSize offset, size; /* the range the application mapped, VK_WHOLE_SIZE resolved */
-    int placed;                /* the current mapping was placed */
-    unsigned char *stale;      /* stale-after-placed: where the last placed map was, unmapped since */
-};
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct instance instances[MAX_OBJECTS];
-static struct device devices[MAX_OBJECTS];
-static struct memory *memories;
-
-static void *key(const void *handle) { return *(void *const *)handle; }
 
 static size_t page(void) {
     static size_t size;
@@ -202,39 +150,11 @@ static enum bug bug(void) {
                                                     : NONE;
 }
 
-static struct instance *find_instance(void *k) { /* caller holds the lock; k NULL: a free slot */
-    for (int i = 0; i < MAX_OBJECTS; i++)
-        if (instances[i].key == k) return &instances[i];
-    return NULL;
-}
-
-static struct instance *instance_of(const void *instance_or_physical) { /* the slot stays put until vkDestroyInstance */
-    pthread_mutex_lock(&lock);
-    struct instance *in = find_instance(key(instance_or_physical));
-    pthread_mutex_unlock(&lock);
-    return in;
-}
-
-static struct device *find_device(void *k) { /* caller holds the lock; k NULL: a free slot */
-    for (int i = 0; i < MAX_OBJECTS; i++)
-        if (devices[i].key == k) return &devices[i];
-    return NULL;
-}
-
-static struct device *device_of(const void *device_or_queue) { /* the slot stays put until vkDestroyDevice */
-    pthread_mutex_lock(&lock);
-    struct device *d = find_device(key(device_or_queue));
-    pthread_mutex_unlock(&lock);
-    return d;
-}
-
-static struct memory **find_memory(VkDeviceMemory handle) { /* caller holds the lock */
-    struct memory **m = &memories;
-    while (*m && (*m)->handle != handle) m = &(*m)->next;
-    return m;
-}
-
-static void release(struct memory *m) { /* unmaps without flushing, closes the fd; the entry is out of the list */
+/* Unmaps without flushing, closes the fd; the entry is out of the list.  On vkFreeMemory: "If a memory
+ * object is mapped at the time it is freed, it is implicitly unmapped.", and, the memory being
+ * non-coherent or not, without a flush: "host writes are not implicitly flushed when the memory object
+ * is unmapped". */
+static void release(struct memory *m) {
     if (m->base) munmap(m->base, m->length);
     if (m->shared) munmap(m->shared, m->length);
     if (m->fd >= 0) close(m->fd);
@@ -468,60 +388,26 @@ static VkResult VKAPI_CALL EnumerateDeviceExtensionProperties(VkPhysicalDevice p
 
 /* ---- layer plumbing ---- */
 
-static VkResult VKAPI_CALL CreateInstance(const VkInstanceCreateInfo *info, const VkAllocationCallbacks *allocator, VkInstance *instance) {
-    VkLayerInstanceCreateInfo *chain = (VkLayerInstanceCreateInfo *)info->pNext;
-    while (chain && !(chain->sType == VK_STRUCTURE_TYPE_LOADER_INSTANCE_CREATE_INFO && chain->function == VK_LAYER_LINK_INFO))
-        chain = (VkLayerInstanceCreateInfo *)chain->pNext;
-    if (!chain) return VK_ERROR_INITIALIZATION_FAILED;
-    PFN_vkGetInstanceProcAddr gipa = chain->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-    chain->u.pLayerInfo = chain->u.pLayerInfo->pNext; /* the next layer's link */
-    VkResult r = ((PFN_vkCreateInstance)gipa(VK_NULL_HANDLE, "vkCreateInstance"))(info, allocator, instance);
-    if (r != VK_SUCCESS) return r;
-    VkInstance i = *instance;
+static void instance_created(struct instance *next, const VkInstanceCreateInfo *info) {
+    VkInstance i = next->handle;
+    PFN_vkGetInstanceProcAddr gipa = next->gipa;
     uint32_t version = info->pApplicationInfo ? info->pApplicationInfo->apiVersion : 0;
-    struct instance next = {
-        .key = key(i),
-        .handle = i,
-        .api_version = version ? version : VK_API_VERSION_1_0,
-        .gipa = gipa,
-        .destroy = (PFN_vkDestroyInstance)gipa(i, "vkDestroyInstance"),
-        .properties = (PFN_vkGetPhysicalDeviceProperties)gipa(i, "vkGetPhysicalDeviceProperties"),
-        .memory_properties = (PFN_vkGetPhysicalDeviceMemoryProperties)gipa(i, "vkGetPhysicalDeviceMemoryProperties"),
-        .memory_properties2 = {(PFN_vkGetPhysicalDeviceMemoryProperties2)gipa(i, "vkGetPhysicalDeviceMemoryProperties2"),
-                               (PFN_vkGetPhysicalDeviceMemoryProperties2)gipa(i, "vkGetPhysicalDeviceMemoryProperties2KHR")},
-        .features2 = {(PFN_vkGetPhysicalDeviceFeatures2)gipa(i, "vkGetPhysicalDeviceFeatures2"), (PFN_vkGetPhysicalDeviceFeatures2)gipa(i, "vkGetPhysicalDeviceFeatures2KHR")},
-        .properties2 = {(PFN_vkGetPhysicalDeviceProperties2)gipa(i, "vkGetPhysicalDeviceProperties2"),
-                        (PFN_vkGetPhysicalDeviceProperties2)gipa(i, "vkGetPhysicalDeviceProperties2KHR")},
-        .extensions = (PFN_vkEnumerateDeviceExtensionProperties)gipa(i, "vkEnumerateDeviceExtensionProperties"),
-    };
-    pthread_mutex_lock(&lock);
-    struct instance *slot = find_instance(NULL);
-    if (slot) *slot = next;
-    pthread_mutex_unlock(&lock);
-    if (!slot) next.destroy(i, allocator); /* more live instances than this double keeps */
-    return slot ? VK_SUCCESS : VK_ERROR_INITIALIZATION_FAILED;
-}
-
-static void VKAPI_CALL DestroyInstance(VkInstance instance, const VkAllocationCallbacks *allocator) {
-    if (!instance) return;
-    pthread_mutex_lock(&lock);
-    struct instance *in = find_instance(key(instance));
-    PFN_vkDestroyInstance destroy = in ? in->destroy : NULL;
-    if (in) in->key = NULL;
-    pthread_mutex_unlock(&lock);
-    if (destroy) destroy(instance, allocator);
+    next->api_version = version ? version : VK_API_VERSION_1_0;
+    next->properties = (PFN_vkGetPhysicalDeviceProperties)gipa(i, "vkGetPhysicalDeviceProperties");
+    next->memory_properties = (PFN_vkGetPhysicalDeviceMemoryProperties)gipa(i, "vkGetPhysicalDeviceMemoryProperties");
+    next->memory_properties2[PLAIN] = (PFN_vkGetPhysicalDeviceMemoryProperties2)gipa(i, "vkGetPhysicalDeviceMemoryProperties2");
+    next->memory_properties2[KHR_SUFFIX] = (PFN_vkGetPhysicalDeviceMemoryProperties2)gipa(i, "vkGetPhysicalDeviceMemoryProperties2KHR");
+    next->features2[PLAIN] = (PFN_vkGetPhysicalDeviceFeatures2)gipa(i, "vkGetPhysicalDeviceFeatures2");
+    next->features2[KHR_SUFFIX] = (PFN_vkGetPhysicalDeviceFeatures2)gipa(i, "vkGetPhysicalDeviceFeatures2KHR");
+    next->properties2[PLAIN] = (PFN_vkGetPhysicalDeviceProperties2)gipa(i, "vkGetPhysicalDeviceProperties2");
+    next->properties2[KHR_SUFFIX] = (PFN_vkGetPhysicalDeviceProperties2)gipa(i, "vkGetPhysicalDeviceProperties2KHR");
+    next->extensions = (PFN_vkEnumerateDeviceExtensionProperties)gipa(i, "vkEnumerateDeviceExtensionProperties");
 }
 
 static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDeviceCreateInfo *info, const VkAllocationCallbacks *allocator, VkDevice *device) {
-    VkLayerDeviceCreateInfo *chain = (VkLayerDeviceCreateInfo *)info->pNext;
-    while (chain && !(chain->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO && chain->function == VK_LAYER_LINK_INFO))
-        chain = (VkLayerDeviceCreateInfo *)chain->pNext;
-    if (!chain) return VK_ERROR_INITIALIZATION_FAILED;
-    PFN_vkGetInstanceProcAddr gipa = chain->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-    PFN_vkGetDeviceProcAddr gdpa = chain->u.pLayerInfo->pfnNextGetDeviceProcAddr;
-    chain->u.pLayerInfo = chain->u.pLayerInfo->pNext;
+    PFN_vkGetDeviceProcAddr gdpa;
+    PFN_vkCreateDevice create = next_create_device(physical, info, &gdpa);
     struct instance *in = instance_of(physical);
-    PFN_vkCreateDevice create = (PFN_vkCreateDevice)gipa(in ? in->handle : VK_NULL_HANDLE, "vkCreateDevice");
     if (!in || !create) return VK_ERROR_INITIALIZATION_FAILED;
     int can = capable(in, physical), extend = can & TWINS;
 
@@ -560,19 +446,9 @@ static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDevic
     if (r != VK_SUCCESS) return r;
     VkDevice d = *device;
     struct device next = {
-        .key = key(d),
-        .handle = d,
         .placed = placed && (can & PLACED),
         .reserve = placed && features && features->memoryUnmapReserve, /* the layer's or the driver's extension: the layer's maps honour it */
         .origin = -1,
-        .gdpa = gdpa,
-        .destroy = (PFN_vkDestroyDevice)gdpa(d, "vkDestroyDevice"),
-        .allocate = (PFN_vkAllocateMemory)gdpa(d, "vkAllocateMemory"),
-        .free = (PFN_vkFreeMemory)gdpa(d, "vkFreeMemory"),
-        .map = (PFN_vkMapMemory)gdpa(d, "vkMapMemory"),
-        .unmap = (PFN_vkUnmapMemory)gdpa(d, "vkUnmapMemory"),
-        .map2 = {NULL, (map2_fn)gdpa(d, "vkMapMemory2KHR"), (map2_fn)gdpa(d, "vkMapMemory2")},
-        .unmap2 = {NULL, (unmap2_fn)gdpa(d, "vkUnmapMemory2KHR"), (unmap2_fn)gdpa(d, "vkUnmapMemory2")},
         .flush = (PFN_vkFlushMappedMemoryRanges)gdpa(d, "vkFlushMappedMemoryRanges"),
         .invalidate = (PFN_vkInvalidateMappedMemoryRanges)gdpa(d, "vkInvalidateMappedMemoryRanges"),
         .get_fd = extend ? (PFN_vkGetMemoryFdKHR)gdpa(d, "vkGetMemoryFdKHR") : NULL,
@@ -593,29 +469,7 @@ static VkResult VKAPI_CALL CreateDevice(VkPhysicalDevice physical, const VkDevic
     in->memory_properties(physical, &driver);
     lay_out(&driver, extend && next.get_fd, &next.layout); /* without vkGetMemoryFdKHR, nothing to map: the driver's types only */
     next.placed &= next.get_fd != NULL;
-    pthread_mutex_lock(&lock);
-    struct device *slot = find_device(NULL);
-    if (slot) *slot = next;
-    pthread_mutex_unlock(&lock);
-    if (!slot) next.destroy(d, allocator); /* more live devices than this double keeps */
-    return slot ? VK_SUCCESS : VK_ERROR_INITIALIZATION_FAILED;
-}
-
-static void VKAPI_CALL DestroyDevice(VkDevice device, const VkAllocationCallbacks *allocator) {
-    if (!device) return;
-    pthread_mutex_lock(&lock);
-    struct device *d = find_device(key(device));
-    PFN_vkDestroyDevice destroy = d ? d->destroy : NULL;
-    for (struct memory **m = &memories; *m;)
-        if ((*m)->device == device) {
-            struct memory *dead = *m;
-            *m = dead->next;
-            release(dead);
-        } else
-            m = &(*m)->next;
-    if (d) d->key = NULL;
-    pthread_mutex_unlock(&lock);
-    if (destroy) destroy(device, allocator);
+    return keep_device(&next, d, gdpa, allocator);
 }
 
 /* ---- allocation ---- */
@@ -731,30 +585,8 @@ static VkResult VKAPI_CALL AllocateMemory(VkDevice device, const VkMemoryAllocat
         return VK_SUCCESS;
     }
     *m = (struct memory){.device = device, .handle = *memory, .allocation_size = info->allocationSize, .coherent = coherent, .fd = fd, .origin = origin};
-    pthread_mutex_lock(&lock);
-    struct memory **old = find_memory(*memory);
-    if (*old) { /* a handle the driver reused */
-        struct memory *dead = *old;
-        *old = dead->next;
-        release(dead);
-    }
-    m->next = memories;
-    memories = m;
-    pthread_mutex_unlock(&lock);
+    keep_memory(m);
     return VK_SUCCESS;
-}
-
-static void VKAPI_CALL FreeMemory(VkDevice device, VkDeviceMemory memory, const VkAllocationCallbacks *allocator) {
-    pthread_mutex_lock(&lock);
-    struct memory **m = find_memory(memory);
-    struct memory *dead = memory ? *m : NULL;
-    if (dead) *m = dead->next;
-    pthread_mutex_unlock(&lock);
-    /* "If a memory object is mapped at the time it is freed, it is implicitly unmapped.", and, the
-     * memory being non-coherent or not, without a flush: "host writes are not implicitly flushed when
-     * the memory object is unmapped". */
-    if (dead) release(dead);
-    device_of(device)->free(device, memory, allocator);
 }
 
 /* ---- memory requirements: the twin of each supported type is supported ---- */
@@ -896,13 +728,6 @@ static VkResult map(VkDevice device, enum entry e, const VkMemoryMapInfoKHR *inf
     return e == LEGACY ? d->map(device, info->memory, info->offset, info->size, info->flags, ppData) : d->map2[e](device, info, ppData);
 }
 
-static VkResult VKAPI_CALL MapMemory(VkDevice device, VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size, VkMemoryMapFlags flags, void **ppData) {
-    VkMemoryMapInfoKHR info = {.sType = (VkStructureType)1000271000, .flags = flags, .memory = memory, .offset = offset, .size = size};
-    return map(device, LEGACY, &info, ppData);
-}
-static VkResult VKAPI_CALL MapMemory2KHR(VkDevice device, const VkMemoryMapInfoKHR *info, void **ppData) { return map(device, KHR, info, ppData); }
-static VkResult VKAPI_CALL MapMemory2(VkDevice device, const VkMemoryMapInfoKHR *info, void **ppData) { return map(device, CORE, info, ppData); }
-
 /* "Unmapping non-coherent memory does not implicitly flush the host mapped memory, and host writes that
  * have not been flushed may not ever be visible to the device.  However, implementations must ensure that
  * writes that have not been flushed do not become visible to any other memory.": the private view goes,
@@ -945,13 +770,6 @@ static VkResult unmap(VkDevice device, enum entry e, const VkMemoryUnmapInfoKHR 
     }
     return d->unmap2[e](device, info);
 }
-
-static void VKAPI_CALL UnmapMemory(VkDevice device, VkDeviceMemory memory) {
-    VkMemoryUnmapInfoKHR info = {.sType = (VkStructureType)1000271001, .memory = memory};
-    unmap(device, LEGACY, &info);
-}
-static VkResult VKAPI_CALL UnmapMemory2KHR(VkDevice device, const VkMemoryUnmapInfoKHR *info) { return unmap(device, KHR, info); }
-static VkResult VKAPI_CALL UnmapMemory2(VkDevice device, const VkMemoryUnmapInfoKHR *info) { return unmap(device, CORE, info); }
 
 /* ---- flush and invalidate: the bytes move between the view and the memory ---- */
 
@@ -1048,8 +866,6 @@ static VkResult VKAPI_CALL InvalidateMappedMemoryRanges(VkDevice device, uint32_
 
 /* ---- name lookup ---- */
 
-EXPORT VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetDeviceProcAddr(VkDevice device, const char *name);
-
 static const struct {
     const char *name;
     PFN_vkVoidFunction fn;
@@ -1107,16 +923,10 @@ EXPORT VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetDeviceProcAddr(VkDevice dev
 }
 
 EXPORT VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetInstanceProcAddr(VkInstance instance, const char *name) {
-    if (!strcmp(name, "vkGetInstanceProcAddr")) return (PFN_vkVoidFunction)vkGetInstanceProcAddr;
-    if (!strcmp(name, "vkCreateInstance")) return (PFN_vkVoidFunction)CreateInstance;
-    if (!strcmp(name, "vkDestroyInstance")) return (PFN_vkVoidFunction)DestroyInstance;
-    if (!strcmp(name, "vkCreateDevice")) return (PFN_vkVoidFunction)CreateDevice;
+    PFN_vkVoidFunction own = instance_plumbing(name);
+    if (own) return own;
     if (!strcmp(name, "vkEnumerateDeviceExtensionProperties")) return (PFN_vkVoidFunction)EnumerateDeviceExtensionProperties;
-    if (!instance) return NULL;
-    pthread_mutex_lock(&lock);
-    struct instance *in = find_instance(key(instance));
-    PFN_vkGetInstanceProcAddr gipa = in ? in->gipa : NULL;
-    pthread_mutex_unlock(&lock);
+    PFN_vkGetInstanceProcAddr gipa = next_gipa(instance);
     PFN_vkVoidFunction next = gipa ? gipa(instance, name) : NULL;
     if (!next) return NULL;
     for (size_t i = 0; i < N_PHYSICAL_FUNCTIONS; i++)
