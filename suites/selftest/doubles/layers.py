@@ -1,6 +1,6 @@
-"""Building and enabling the self-test doubles that are Vulkan layers in C (buggy_layer.c, noncoherent_layer.c):
-each is compiled with ``cc`` into a folder with its manifest, and enabled in a child process by the loader's
-variables."""
+"""Building and enabling the self-test doubles that are Vulkan layers in C (buggy_layer.c, noncoherent_layer.c, both
+on layer_common.h): each is compiled with ``cc`` into a folder with its manifest, and enabled in a child process by
+the loader's variables."""
 
 from __future__ import annotations
 
