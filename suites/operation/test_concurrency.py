@@ -7,6 +7,7 @@ externally synchronized"): only access to the same memory object needs it.
 
 import contextlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ ROUNDS = 40
 
 
 @covers("GUARANTEE-concurrent-maps", "GUARANTEE-identical-to-vkMapMemory")
+@pytest.mark.heavy
 @settings(max_examples=5)
 @given(
     sizes=st.lists(st.sampled_from([64, 4096, 65536, 1 << 20]), min_size=THREADS, max_size=THREADS),

@@ -129,6 +129,7 @@ def _variable_size(memory_type) -> int:
 
 
 @covers("GUARANTEE-implicit-unmap", "GUARANTEE-map-success", "GUARANTEE-contents-preserved")
+@pytest.mark.heavy
 @KIND
 @ENTRY
 @DRAWN

@@ -97,6 +97,7 @@ def large_memory(device):
     "GUARANTEE-map-alignment",
     "GUARANTEE-ppdata-written",
 )
+@pytest.mark.heavy
 @pytest.mark.parametrize("size", SIZES)
 @settings(max_examples=4)
 @example(offset=2**32, length=4096, seed=1).via("offset 2^32")

@@ -5,6 +5,7 @@ allocation's bytes and mapping state.  A failure shrinks to a minimal sequence o
 which hypothesis prints (and the report shows) as the reproducer.
 """
 
+import pytest
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -18,6 +19,7 @@ from vkmap_cts.fixtures.rules.coverage import covers
     "GUARANTEE-identical-to-vkMapMemory",
     "GUARANTEE-map-alignment",
 )
+@pytest.mark.heavy
 def test_random_sequences_agree_with_the_model(device, second_device, transfers):
     """Random sequences of allocate, map, write, read, unmap and free on two devices keep every byte the model
     predicts."""

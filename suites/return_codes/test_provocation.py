@@ -25,6 +25,7 @@ BOUND_S = 180
 
 
 @covers("GUARANTEE-return-codes-under-pressure", "GUARANTEE-state-after-failure")
+@pytest.mark.heavy
 @pytest.mark.parametrize("scenario", ["host-alloc", "rlimit-as", "many-maps", "libfiu"])
 def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device, request, scenario):
     """Under each kind of resource pressure, in a child process, a map returns an allowed code, and the state after it
