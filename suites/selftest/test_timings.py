@@ -1,11 +1,17 @@
-"""Self-test of what a run records of its time (fixtures/plugins/checks.py, reports/results.py): each test's start,
-and the seconds each entry point spent in the driver during its body (``driver_seconds``), which ci/bench sums."""
+"""Self-tests of a run's time: what it records (fixtures/plugins/checks.py, reports/results.py), each test's start and
+the seconds each entry point spent in the driver during its body (``driver_seconds``, which ci/bench sums); and how long
+a test may run (fixtures/plugins/watchdog.py), which grows with the hypothesis profile's depth."""
 
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from vkmap_cts.fixtures.plugins.profiles import per_test_timeout
 
 ROOT = Path(__file__).resolve().parents[2]
 # A test that maps nothing, run after tests that map: its driver time must not hold theirs.
@@ -43,3 +49,16 @@ def test_each_test_has_its_start_and_its_time_in_the_driver(tmp_path):
     assert not any(e.startswith(("vkMap", "vkUnmap")) for e in spent[NO_MAPS]), spent[NO_MAPS]
     durations = {t["nodeid"]: t["duration"] for t in tests}
     assert all(sum(s.values()) <= durations[n] for n, s in spent.items()), (spent, durations)
+
+
+@pytest.mark.parametrize(
+    ("given", "profile", "limit"),
+    [(None, "ci", 300), (None, "dev", 300), (None, "thorough", 7500), (12.5, "thorough", 12.5), (0.0, "ci", 0)],
+)
+def test_a_tests_time_limit_grows_with_the_profiles_depth(given, profile, limit):
+    """--vk-test-timeout when given (0: none); else 300 s times the examples the profile draws over ci's 40: the
+    thorough profile's 1000 examples a test, and the layer fuzz's 100,000 scenarios, never end as the driver's
+    Timeout for the time the suite itself takes."""
+    options = {"--vk-test-timeout": given, "hypothesis_profile": profile}
+    config = SimpleNamespace(getoption=lambda name, default=None: options.get(name, default))
+    assert per_test_timeout(config) == limit
