@@ -52,20 +52,26 @@ def _best(fns: dict, repeat: int = 7) -> dict:
     return best
 
 
-def measure_calls(n: int) -> dict:
-    from hypothesis import given, settings
-
+def _open_device():
+    """(instance, physical device, device) as each xdist worker makes them: the device the run selected."""
     from vkmap_cts.fixtures.access.device import Device
-    from vkmap_cts.fixtures.judge.properties import mapped_alignment
-    from vkmap_cts.fixtures.judge.strategies import range_batches
-    from vkmap_cts.fixtures.vk import abi, journal
     from vkmap_cts.fixtures.vk.instance import Instance
     from vkmap_cts.fixtures.vk.selection import select
 
-    t0 = time.perf_counter()
     instance = Instance()
     physical = select(instance.physical_devices(), os.environ.get("VKMAP_CTS_DEVICE_UUID"))
-    device = Device(instance, physical)
+    return instance, physical, Device(instance, physical)
+
+
+def measure_calls(n: int) -> dict:
+    from hypothesis import given, settings
+
+    from vkmap_cts.fixtures.judge.properties import mapped_alignment
+    from vkmap_cts.fixtures.judge.strategies import range_batches
+    from vkmap_cts.fixtures.vk import abi, journal
+
+    t0 = time.perf_counter()
+    instance, physical, device = _open_device()
     startup = time.perf_counter() - t0
     out = {"device": physical.identity(), "worker_startup_ms": startup * 1e3}
     try:
@@ -143,14 +149,7 @@ def _contention_side(role: str, queue, done, start_at: float, large: int) -> Non
     maps, unmaps and frees 64 KiB objects until a second after ``done`` is set, and reports when each finished;
     ``large`` waits a second, allocates and frees ``large`` bytes on each HOST_VISIBLE type, reports when each call
     began and ended, and sets ``done``."""
-    sys.path.insert(0, str(ROOT))
-    from vkmap_cts.fixtures.access.device import Device
-    from vkmap_cts.fixtures.vk.instance import Instance
-    from vkmap_cts.fixtures.vk.selection import select
-
-    instance = Instance()
-    physical = select(instance.physical_devices(), os.environ.get("VKMAP_CTS_DEVICE_UUID"))
-    device = Device(instance, physical)
+    instance, physical, device = _open_device()  # a spawned process: this module, imported again, set sys.path
     out = []
     try:
         while time.time() < start_at:
@@ -381,7 +380,7 @@ def main() -> int:
         ]
         spent = suite["n1_driver_s"]
         first, last = suite["n1_timeline_s"]
-        serial = sum(v for k, v in spent.items() if k in _SERIALIZED)
+        serial = sum(spent.get(k, 0.0) for k in _SERIALIZED)
         bound = serial + first + (suite["n1_s"] - last)
         rows.append(
             (
@@ -394,7 +393,7 @@ def main() -> int:
             spent = suite[f"{run}_driver_s"]
             first, last = suite[f"{run}_timeline_s"]
             label = "-n 1" if run == "n1" else "-n auto"
-            alloc = spent.get("vkAllocateMemory", 0.0) + spent.get("vkFreeMemory", 0.0)
+            alloc = sum(spent.get(k, 0.0) for k in _SERIALIZED)
             rows += [
                 (
                     f"{label}: first test began, last test ended",
