@@ -8,7 +8,7 @@ Measured in one run on one machine:
                       call, screen, journal, state, observe), as the checked examples make their calls
   one call at a time  the same through Memory.map2() and Memory.unmap2(), one call each
   checked example     generate (hypothesis), validate, map, check success and alignment, unmap: one range of
-                      test_every_map_is_aligned's batches (fixtures/judge/properties.py mapped_alignment)
+                      test_every_map_is_aligned's batches (fixtures/judge/properties/alignment.py mapped_alignment)
   examples/s/worker   checked examples per second on one worker
   worker start-up     instance + device creation, as each xdist worker does it
   ci profile wall     the whole conformance run with the 'ci' profile, -n 1 and -n auto (set-up excluded)
@@ -66,9 +66,9 @@ def _open_device():
 def measure_calls(n: int) -> dict:
     from hypothesis import given, settings
 
-    from vkmap_cts.fixtures.judge.properties import mapped_alignment
+    from vkmap_cts.fixtures.judge.properties.alignment import mapped_alignment
     from vkmap_cts.fixtures.judge.strategies import range_batches
-    from vkmap_cts.fixtures.vk import abi, journal
+    from vkmap_cts.fixtures.vk import abi
 
     t0 = time.perf_counter()
     instance, physical, device = _open_device()
@@ -107,7 +107,7 @@ def measure_calls(n: int) -> dict:
         whole = [(0, abi.VK_WHOLE_SIZE)] * n
 
         def loop():  # the driver's loop as the checked examples reach it, over ranges made once
-            journal.begin_example()
+            device.journal.begin_example()
             mapped_alignment(mem, "vkMapMemory2KHR", whole, physical.min_memory_map_alignment)
 
         # A checked example: a generated range, validated, mapped, judged, unmapped.
@@ -120,7 +120,7 @@ def measure_calls(n: int) -> dict:
         @given(batch=range_batches(65536))
         def checked_examples(batch):
             # each example starts its own journal, as in the suites (fixtures/plugins/reproducers.py)
-            journal.begin_example()
+            device.journal.begin_example()
             ranges = batch.ranges()
             mapped_alignment(mem, "vkMapMemory2KHR", ranges, alignment)  # what test_every_map_is_aligned does with them
             checked_counts[-1] += len(ranges)

@@ -17,10 +17,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from vkmap_cts.reports import test_ids
 from vkmap_cts.reports.model import DRIVER_FAILING, FAILING
 
 EXPECTABLE = DRIVER_FAILING + ("Flake", "Skip")  # never InternalError: the suite's own error is fixed, not expected
+PATTERNS = pytest.StashKey[dict[str, list[tuple[int, re.Pattern]]]]()  # option -> its patterns, read once a process
 
 
 def load_patterns(
@@ -47,11 +50,11 @@ def first_match(patterns: list[tuple[int, re.Pattern]], nodeid: str) -> int | No
 
 def patterns_of(config, option: str) -> list[tuple[int, re.Pattern]]:
     """The regular expressions of ``--skips`` or ``--flakes`` in this run (read once per process), or []."""
-    key = "_vk_patterns" + option
-    if not hasattr(config, key):
+    read = config.stash.setdefault(PATTERNS, {})
+    if option not in read:
         path = config.getoption(option)
-        setattr(config, key, load_patterns(Path(path), option) if path else [])
-    return getattr(config, key)
+        read[option] = load_patterns(Path(path), option) if path else []
+    return read[option]
 
 
 def load(path: Path, notes: test_ids.Notes | None = None) -> dict[str, str]:

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import settings
 
 from vkmap_cts.fixtures.rules import catalogue
-from vkmap_cts.fixtures.rules.catalogue import failed_rule, sentence_of
+from vkmap_cts.fixtures.rules.catalogue import sentence_of
 from vkmap_cts.reports import gate, model, render, scope
 
 SCHEMA_VERSION = 1
@@ -77,18 +77,18 @@ def _reason(report) -> str | None:
 
 
 def _name_the_rule(rec: dict, failure: dict | None) -> None:
-    """The rule a failure broke, its check's one-line message and the sentence it enforces: from the exception's own
-    message where the test's process said what it was (fixtures/plugins/verdicts.py), else from the failure's text.
-    The suite's own error keeps its exception as its message, and names no rule."""
+    """The rule a failure broke, its check's one-line message and the sentence it enforces: the rule as the test's
+    process recorded it from its RuleBroken (fixtures/plugins/verdicts.py), never read out of a text.  The suite's own
+    error keeps its exception as its message, and names no rule."""
     if failure is not None and failure.get("kind") == "suite":
         rec["message"] = f"the suite's own error, not the driver's: {failure['type']}: {failure['message'][:500]}"
         rec["suiteError"] = {"type": failure["type"], "message": failure["message"]}
         return
-    found = failed_rule(failure["message"]) if failure is not None else None
-    found = found or failed_rule(rec.get("details") or "")
+    found = sentence_of(failure["rule"]) if failure is not None and failure.get("rule") else None
     if found:
-        rec["rule"], rec["message"] = found[0], found[1][:500]
-        rec["sentence"], rec["source"] = sentence_of(found[0])
+        # The message's first line is the check's: "RULE: observed".
+        rec["rule"], rec["message"] = failure["rule"], failure["message"].splitlines()[0][:500]
+        rec["sentence"], rec["source"] = found
 
 
 ENV_CONFORMANCE = "VKMAP_CTS_CONFORMANCE"  # set by ci/conformance
@@ -197,8 +197,12 @@ class ResultsWriter:
 
     OUTPUTS = ("results.json", "junit.xml", "results.csv", "failures.csv", "summary.md", "report.html")
 
-    def __init__(self, config):
+    def __init__(self, config, identity=lambda: None, collected_ids=list):
+        """``identity()`` and ``collected_ids()`` say, when asked, what the plugins that own them keep in config.stash:
+        the driver identity the controller probed (fixtures/plugins/device.py) and the IDs of the tests collected
+        (fixtures/plugins/results.py)."""
         self.config = config
+        self._identity, self._ids_collected = identity, collected_ids
         self.tests: dict[str, dict] = {}
         self.started = time.time()
         self.summary = None
@@ -224,7 +228,7 @@ class ResultsWriter:
     @property
     def identity(self) -> dict | None:
         """The driver identity the controller probed (fixtures/plugins/device.py), once it has."""
-        return getattr(self.config, "_vk_identity", None)
+        return self._identity()
 
     def pytest_runtest_logreport(self, report):
         rec = self._record(report.nodeid)
@@ -340,7 +344,7 @@ class ResultsWriter:
         return path
 
     def _collected_ids(self) -> int:
-        return sum(1 for n in getattr(self.config, "_vk_collected_ids", []) if not scope.is_selftest(n))
+        return sum(1 for n in self._ids_collected() if not scope.is_selftest(n))
 
     def _record(self, nodeid: str) -> dict:
         return self.tests.setdefault(

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.properties import threads_see_only_their_own_bytes
+from vkmap_cts.fixtures.judge.properties.concurrency import threads_see_only_their_own_bytes
 from vkmap_cts.fixtures.rules.coverage import covers
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.properties import device_and_host_agree, normal_map_reserve_unmap, placed_between_guards
+from vkmap_cts.fixtures.judge.properties.cts_map_placed import normal_map_reserve_unmap, placed_between_guards
+from vkmap_cts.fixtures.judge.properties.device_access import device_and_host_agree
 from vkmap_cts.fixtures.rules import cts
-from vkmap_cts.fixtures.rules.coverage import covers, not_supported, require, require_entry
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points, not_supported, require
 from vkmap_cts.fixtures.vk.address_space import reserved
 from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, UNMAP2_ENTRIES, UNMAP_FOR
 
@@ -38,12 +39,11 @@ def _size(device, size: int) -> int:
 
 
 @covers("GUARANTEE-placed-replaces-exactly", "GUARANTEE-placed-address")
-@pytest.mark.parametrize("entry", MAP2_ENTRIES)
+@entry_points("entry", MAP2_ENTRIES)
 @placed_sizes
 def test_exact_size(placed_device, host_visible_types, entry, size):
     """CTS's exact_size: a placed map between guard pages replaces exactly its pages, and what is written through it
     reaches the memory."""
-    require_entry(placed_device, entry)
     mem = placed_device.allocate(host_visible_types[0], _size(placed_device, size))
     try:
         if placed_between_guards(mem, entry, UNMAP_FOR[entry], reserve=False) == "declined":
@@ -53,12 +53,11 @@ def test_exact_size(placed_device, host_visible_types, entry, size):
 
 
 @covers("GUARANTEE-placed-replaces-exactly", "GUARANTEE-unmap-reserve")
-@pytest.mark.parametrize("entry", MAP2_ENTRIES)
+@entry_points("entry", MAP2_ENTRIES)
 @placed_sizes
 def test_unmap_reserve(placed_device, host_visible_types, entry, size):
     """CTS's unmap_reserve: after a placed map between guard pages, a reserving unmap keeps the range reserved (or
     declines), and the guards are untouched."""
-    require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     mem = placed_device.allocate(host_visible_types[0], _size(placed_device, size))
     other = placed_device.allocate(host_visible_types[0], _size(placed_device, size))
@@ -71,12 +70,11 @@ def test_unmap_reserve(placed_device, host_visible_types, entry, size):
 
 
 @covers("GUARANTEE-unmap-reserve")
-@pytest.mark.parametrize("entry", UNMAP2_ENTRIES)
+@entry_points("entry", UNMAP2_ENTRIES)
 @placed_sizes
 def test_normal_unmap_reserve(placed_device, host_visible_types, entry, size):
     """CTS's normal_unmap_reserve: a reserving unmap of a normal (not placed) map keeps the range reserved from
     mmap(NULL) and vkMapMemory, or declines."""
-    require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     mem = placed_device.allocate(host_visible_types[0], size)
     other = placed_device.allocate(host_visible_types[0], size)
@@ -89,11 +87,10 @@ def test_normal_unmap_reserve(placed_device, host_visible_types, entry, size):
 
 @covers("GUARANTEE-device-coherent", "GUARANTEE-placed-address")
 @pytest.mark.isolated
-@pytest.mark.parametrize("entry", MAP2_ENTRIES)
+@entry_points("entry", MAP2_ENTRIES)
 def test_gpu_access_read_write(placed_device, physical_device, transfers, entry):
     """CTS's gpu_access.read_write: host writes through a placed map of 64 KiB are what the device copies, and a device
     fill is what the placed map shows."""
-    require_entry(placed_device, entry)
     types = sorted(
         physical_device.host_visible_types, key=lambda t: not t.flags & 0x1
     )  # DEVICE_LOCAL first, as CTS picks

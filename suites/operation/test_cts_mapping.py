@@ -17,15 +17,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.access.resources import KINDS, RecordingAllocator
-from vkmap_cts.fixtures.judge.properties import free_while_mapped, mapping_operation
+from vkmap_cts.fixtures.judge.properties.cts_mapping import free_while_mapped, mapping_operation
 from vkmap_cts.fixtures.rules import cts
-from vkmap_cts.fixtures.rules.coverage import covers, require, require_entry
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points, require
 from vkmap_cts.fixtures.vk.abi import VK_WHOLE_SIZE
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 KIND = pytest.mark.parametrize("kind", KINDS)
 OPERATION = pytest.mark.parametrize("operation", cts.OPERATIONS)
-ENTRY = pytest.mark.parametrize("entry", MAP_ENTRIES)
+ENTRY = entry_points("entry", MAP_ENTRIES)
 # 90 items a test, each running CTS's rows as explicit examples: hypothesis draws an eighth of the profile's examples
 # more.
 DRAWN = settings(max_examples=max(2, settings.default.max_examples // 8))
@@ -88,7 +88,6 @@ def test_full_mapping(
 ):
     """CTS's full maps: a whole allocation mapped, written, then flushed, invalidated or remapped as the operation says,
     reads back as the model allows."""
-    require_entry(device, entry)
     case = cts.case_name(kind, operation, entry, allocation_size) or "between CTS's values"
 
     def check(mem):
@@ -108,7 +107,6 @@ def test_full_mapping(
 def test_sub_mapping(device, memory_pool, transfers, host_visible_types, kind, operation, entry, row, whole, seed):
     """CTS's sub maps: a range at an offset mapped, written, then flushed, invalidated or remapped as the operation
     says, reads back as the model allows."""
-    require_entry(device, entry)
     allocation_size, offset, size = row
     case = cts.case_name(kind, operation, entry, allocation_size, offset, size) or "between CTS's values"
     _on_every_type(
@@ -138,7 +136,6 @@ def _variable_size(memory_type) -> int:
 def test_free_while_mapped(device, host_visible_types, kind, entry, size, seed):
     """CTS's implicit_unmap: memory freed while mapped releases its host allocations, and the next allocation maps its
     own bytes (size None: CTS's `variable` size)."""
-    require_entry(device, entry)
     for mt in host_visible_types:
         allocator = RecordingAllocator()
         free_while_mapped(device, mt, kind, entry, _variable_size(mt) if size is None else size, seed, allocator)
@@ -152,7 +149,6 @@ def test_free_while_mapped(device, host_visible_types, kind, entry, size, seed):
 def test_non_coherent_memory(device, memory_pool, physical_device, transfers, operation, entry, row, whole, seed):
     """Every operation on each HOST_VISIBLE type without HOST_COHERENT, judged by the model of defined bytes and flushed
     atoms (NotSupported where the device has none)."""
-    require_entry(device, entry)
     require(
         physical_device.non_coherent_types,
         "a HOST_VISIBLE memory type without HOST_COHERENT (every type of this device is coherent: flushes and "

@@ -6,26 +6,24 @@ vkInvalidateMappedMemoryRanges for memory types without HOST_COHERENT, with rang
 rounded to nonCoherentAtomSize.
 """
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.properties import device_and_host_agree
-from vkmap_cts.fixtures.rules.coverage import covers, require_entry
+from vkmap_cts.fixtures.judge.properties.device_access import device_and_host_agree
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 PAGE = 4096
 
 
 @covers("GUARANTEE-device-coherent", "GUARANTEE-map-success")
-@pytest.mark.parametrize("entry", MAP_ENTRIES)
+@entry_points("entry", MAP_ENTRIES)
 @settings(max_examples=8)
 @given(data=st.data(), pages=st.integers(2, 16), seed=st.integers(0, 2**32))
 def test_host_writes_reach_the_device_and_device_writes_reach_the_host(
     device, memory_pool, transfers, host_visible_types, entry, data, pages, seed
 ):
     """While mapped, host writes are what a device copy reads, and a device fill is what the mapping shows."""
-    require_entry(device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
     first = data.draw(st.integers(0, pages - 1), label="first mapped page")
     count = data.draw(st.integers(1, pages - first), label="mapped pages")

@@ -10,23 +10,21 @@ NotSupported where the device lacks the extension, no HOST_VISIBLE type can impo
 platform refuses the pointer (VK_ERROR_INVALID_EXTERNAL_HANDLE, which the specification allows).
 """
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.properties import imported_memory_shares_the_host_bytes
-from vkmap_cts.fixtures.rules.coverage import covers, require_entry
+from vkmap_cts.fixtures.judge.properties.imported_host_memory import imported_memory_shares_the_host_bytes
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 
 
 @covers("GUARANTEE-imported-host-memory", "GUARANTEE-map-success", "GUARANTEE-map-alignment")
-@pytest.mark.parametrize("entry", MAP_ENTRIES)
+@entry_points("entry", MAP_ENTRIES)
 @settings(max_examples=6)
 @given(pages=st.integers(1, 16), seed=st.integers(0, 2**32 - 1))
 def test_imported_memory_is_the_host_allocation(device, transfers, import_host_memory, entry, pages, seed):
     """Host memory imported and mapped shows the host's bytes; the host pointer reads what the mapping and the device
     wrote."""
-    require_entry(device, entry)
     mem = import_host_memory(pages * device.physical.min_imported_host_pointer_alignment)
     try:
         imported_memory_shares_the_host_bytes(mem, transfers, entry, seed)

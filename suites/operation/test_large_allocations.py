@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.access.device import AllocationFailed
-from vkmap_cts.fixtures.judge.properties import far_offsets_map_their_own_bytes
+from vkmap_cts.fixtures.judge.properties.large_allocations import far_offsets_map_their_own_bytes
 from vkmap_cts.fixtures.rules.coverage import covers, not_supported
 from vkmap_cts.fixtures.vk.abi import VK_WHOLE_SIZE
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES

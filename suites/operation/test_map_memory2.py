@@ -12,6 +12,7 @@ from vkmap_cts.fixtures.judge.coherence import HostBytes
 from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_success, pattern
 from vkmap_cts.fixtures.judge.strategies import MapRange, allocation_sizes, valid_map_ranges
 from vkmap_cts.fixtures.rules.coverage import covers
+from vkmap_cts.fixtures.vk.abi import VK_WHOLE_SIZE
 
 
 def _check_round_trip(mem, rng: MapRange, alignment: int, seed: int) -> None:
@@ -46,7 +47,7 @@ def test_whole_allocation_on_every_host_visible_type(device, memory_pool, host_v
     remap."""
     for i, mt in enumerate(host_visible_types):
         with memory_pool.lease(mt, 65536) as mem:
-            _check_round_trip(mem, MapRange(0, 2**64 - 1), device.limits_alignment, seed=i)
+            _check_round_trip(mem, MapRange(0, VK_WHOLE_SIZE), device.limits_alignment, seed=i)
 
 
 @covers(

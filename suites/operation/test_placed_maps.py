@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.judge.coherence import HostBytes
 from vkmap_cts.fixtures.judge.oracles import assert_bytes_equal, pattern
-from vkmap_cts.fixtures.judge.properties import placed_map, read_range, reserve_unmap_keeps_its_promise, write_whole
-from vkmap_cts.fixtures.rules.coverage import covers, not_supported, require, require_entry
+from vkmap_cts.fixtures.judge.properties.mapped_bytes import read_range, write_whole
+from vkmap_cts.fixtures.judge.properties.placed_maps import placed_map, reserve_unmap_keeps_its_promise
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points, not_supported, require
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.address_space import reclaim, reserved
 from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES
@@ -22,7 +23,7 @@ RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
 
 @covers("GUARANTEE-placed-address", "GUARANTEE-identical-to-vkMapMemory")
 @pytest.mark.isolated
-@pytest.mark.parametrize("entry", MAP2_ENTRIES)
+@entry_points("entry", MAP2_ENTRIES)
 @settings(max_examples=10)
 @given(pages=st.integers(1, 8), seed=st.integers(0, 2**32), data=st.data())
 def test_placed_mapping_is_at_the_address_and_shows_the_memory(
@@ -30,7 +31,6 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(
 ):
     """Bytes written through a normal mapping are read through a placed one, and the reverse; the normal mapping after a
     placed one (once the application took its range back) must be backed and show the memory."""
-    require_entry(placed_device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
     align = placed_device.placed.min_placed_memory_map_alignment
     size = pages * align
@@ -65,13 +65,12 @@ def test_placed_mapping_is_at_the_address_and_shows_the_memory(
 
 @covers("GUARANTEE-unmap-reserve")
 @pytest.mark.isolated
-@pytest.mark.parametrize("entry", ["vkUnmapMemory2KHR", "vkUnmapMemory2"])
+@entry_points("entry", ["vkUnmapMemory2KHR", "vkUnmapMemory2"])
 @settings(max_examples=5)
 @given(pages=st.integers(1, 4), seed=st.integers(0, 2**32))
 def test_unmap_reserve_keeps_the_range_reserved_or_declines(placed_device, host_visible_types, entry, pages, seed):
     """After a placed map, an unmap with VK_MEMORY_UNMAP_RESERVE_BIT_EXT either keeps the range reserved, or fails and
     leaves the memory mapped."""
-    require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     align = placed_device.placed.min_placed_memory_map_alignment
     size = pages * align

@@ -9,7 +9,7 @@ Spec: vkMapMemory2 ("behaves identically to vkMapMemory"); vkMapMemory ppData (m
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.judge.properties import remap_cycles
+from vkmap_cts.fixtures.judge.properties.remap_cycles import remap_cycles
 from vkmap_cts.fixtures.judge.strategies import allocation_sizes, valid_map_ranges
 from vkmap_cts.fixtures.rules.coverage import covers
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES

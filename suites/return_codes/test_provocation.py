@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from vkmap_cts.fixtures.rules.coverage import covers
-from vkmap_cts.fixtures.vk.errors import DriverVerdict
+from vkmap_cts.fixtures.vk.errors import RuleBroken
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUND_S = 180
@@ -50,15 +50,16 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
             "outcome": "Timeout",
         }
         request.node.user_properties.append(("provocations", [record]))
-        raise DriverVerdict(
-            f"GUARANTEE-return-codes-under-pressure: {scenario}: the provocation did not end within {BOUND_S} s"
+        raise RuleBroken(
+            "GUARANTEE-return-codes-under-pressure", f"{scenario}: the provocation did not end within {BOUND_S} s"
         ) from None
     _hand_over_the_scene(request, proc.stdout)
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{") and not x.startswith('{"scene"')]
     if proc.returncode < 0:
-        raise DriverVerdict(
-            f"GUARANTEE-return-codes-under-pressure: {scenario}: the child died of signal {-proc.returncode} (the "
-            f"driver crashed)\n{proc.stderr[-3000:]}"
+        raise RuleBroken(
+            "GUARANTEE-return-codes-under-pressure",
+            f"{scenario}: the child died of signal {-proc.returncode} (the driver crashed)",
+            proc.stderr[-3000:],
         )
     if proc.returncode != 0 or not lines:
         raise RuntimeError(
@@ -67,21 +68,22 @@ def test_pressure_gives_an_allowed_code_and_leaves_a_sound_state(physical_device
         )
     record = json.loads(lines[-1])
     request.node.user_properties.append(("provocations", [record]))
-    assert not record["disallowed"], f"{record['disallowed'][0]} ({scenario}: {len(record['disallowed'])} in all)"
+    if record["disallowed"]:
+        first = record["disallowed"][0]
+        raise RuleBroken(first["rule"], f"{first['observed']} ({scenario}: {len(record['disallowed'])} in all)")
     if record.get("available") is False:
         pytest.skip(f"NotSupported: {record['summary']}")
     after = record["after"]
-    assert after["remapped"], (
-        f"GUARANTEE-state-after-failure: {scenario}: after the pressure was lifted, a valid map of the same memory "
-        "failed (left mapped?)"
-    )
-    assert after["contents_intact"], (
-        f"GUARANTEE-state-after-failure: {scenario}: the memory's contents (flushed before the pressure) changed "
-        "across the map under it"
-    )
-    assert after["device_ok"], (
-        f"GUARANTEE-state-after-failure: {scenario}: vkDeviceWaitIdle failed after the pressure: the device is lost"
-    )
+    for held, observed in (
+        (after["remapped"], "after the pressure was lifted, a valid map of the same memory failed (left mapped?)"),
+        (
+            after["contents_intact"],
+            "the memory's contents (flushed before the pressure) changed across the map under it",
+        ),
+        (after["device_ok"], "vkDeviceWaitIdle failed after the pressure: the device is lost"),
+    ):
+        if not held:
+            raise RuleBroken("GUARANTEE-state-after-failure", f"{scenario}: {observed}")
 
 
 def _hand_over_the_scene(request, stdout) -> None:

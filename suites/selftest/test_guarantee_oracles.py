@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vkmap_cts.fixtures.access.transfer import atom_range
+from vkmap_cts.fixtures.rules.ranges import atom_range
 
 
 @pytest.mark.parametrize(
@@ -65,12 +65,18 @@ def test_flush_of_a_range_that_rounds_outside_the_mapping_is_refused(
             transfers.invalidate(mem, 0, atom)
 
 
-def test_every_rule_is_named_from_its_failure_message():
-    """A failure message that starts with any rule's ID (a guarantee, a VUID) gets that rule and its sentence in the
-    reports."""
-    from vkmap_cts.fixtures.rules.catalogue import entries, failed_rule
+def test_every_rule_a_failure_carries_is_a_verdict_naming_it():
+    """A RuleBroken of any rule (a guarantee, a VUID) is a verdict about the driver that carries that rule to the
+    reports, with its observation."""
+    from vkmap_cts.fixtures.plugins.verdicts import judge_exception
+    from vkmap_cts.fixtures.rules.catalogue import entries
     from vkmap_cts.fixtures.rules.guarantees import GUARANTEES
+    from vkmap_cts.fixtures.vk.errors import RuleBroken
 
     for rule in [*GUARANTEES, *(e["vuid"] for e in entries())]:
-        found = failed_rule(f"E           AssertionError: {rule}: what was expected, what was observed")
-        assert found is not None and found[0] == rule, f"{rule}: a failure message naming it is read as {found}"
+        found = judge_exception(RuleBroken(rule, "what was expected, what was observed"))
+        assert (found["kind"], found.get("rule"), found.get("observed")) == (
+            "driver",
+            rule,
+            "what was expected, what was observed",
+        ), f"{rule}: its failure is judged {found}"

@@ -1,11 +1,12 @@
-"""Self-tests of the validation-layer cross-check (fixtures/access/layer.py): a difference fails unless
+"""Self-tests of the validation-layer cross-check (fixtures/crosscheck/layer.py): a difference fails unless
 it is explained, and every rule the layer knows for the calls under test is accounted for."""
 
 import pytest
 
-from vkmap_cts.fixtures.access import layer
+from vkmap_cts.fixtures.crosscheck import layer
 from vkmap_cts.fixtures.rules import catalogue
 from vkmap_cts.fixtures.vk.arguments import MapCall, MapInfo, UnmapCall, UnmapInfo
+from vkmap_cts.fixtures.vk.recording import Recording
 
 
 class _Driver:
@@ -18,13 +19,15 @@ class _Driver:
     class state:
         placed = None
 
+    def __init__(self):
+        self.recording = Recording()  # where compare() logs the comparison, in the test's recording
 
-def _compare(monkeypatch, validator, theirs, call=None):
+
+def _compare(monkeypatch, validator, theirs, call=None, driver=None):
     monkeypatch.setattr(layer, "layer_vuids", lambda instance, driver, c: set(theirs))
-    monkeypatch.setattr(layer, "ACTIVE", type("Instance", (), {"messages": []})())
-    layer.LOG.clear()
-    layer.compare(call or MapCall("vkMapMemory2KHR", 0xA0, MapInfo(0x100, offset=4096)), set(validator), _Driver())
-    return layer.LOG[-1]
+    driver = driver or _Driver()
+    layer.compare(call or MapCall("vkMapMemory2KHR", 0xA0, MapInfo(0x100, offset=4096)), set(validator), driver)
+    return driver.recording.test.layer_log[-1]
 
 
 def test_agreement_through_the_aliases_passes(monkeypatch):
@@ -42,11 +45,12 @@ def test_agreement_through_the_aliases_passes(monkeypatch):
 )
 def test_an_unexplained_difference_fails(monkeypatch, validator, theirs):
     """A rule one side names and the other does not, unexplained: the check fails, naming it first."""
+    driver = _Driver()
     with pytest.raises(
         AssertionError, match=r"^VUID-VkMemoryMapInfo-(offset-07959|size-07960): VK_LAYER_KHRONOS_validation reports"
     ):
-        _compare(monkeypatch, validator, theirs)
-    assert not layer.LOG[-1]["agree"]
+        _compare(monkeypatch, validator, theirs, driver=driver)
+    assert not driver.recording.test.layer_log[-1]["agree"]
 
 
 def test_an_explained_difference_passes_only_where_its_condition_holds(monkeypatch):

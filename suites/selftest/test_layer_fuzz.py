@@ -1,15 +1,15 @@
-"""Self-tests of the differential fuzz against the validation layer (fixtures/judge/layer_fuzz.py,
-fixtures/judge/scenarios.py): the scenarios reach every dimension, and a wrong validator answer is a disagreement,
+"""Self-tests of the differential fuzz against the validation layer (fixtures/crosscheck/fuzz.py,
+fixtures/crosscheck/scenarios.py): the scenarios reach every dimension, and a wrong validator answer is a disagreement,
 shrunk and grouped, that fails the fuzz."""
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from vkmap_cts.fixtures.access import layer
-from vkmap_cts.fixtures.access.layer_bench import DeviceConfig, Inventory
-from vkmap_cts.fixtures.judge.layer_fuzz import Tally, fuzz
+from vkmap_cts.fixtures.crosscheck import layer
+from vkmap_cts.fixtures.crosscheck.bench import DeviceConfig, Inventory
+from vkmap_cts.fixtures.crosscheck.fuzz import Tally, fuzz
+from vkmap_cts.fixtures.crosscheck.scenarios import STATES, scenarios
 from vkmap_cts.fixtures.judge.limits import RULE, placed_alignment_failure
-from vkmap_cts.fixtures.judge.scenarios import STATES, scenarios
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES, UNMAP_ENTRIES, LegacyMapCall, LegacyUnmapCall
 from vkmap_cts.fixtures.vk.instance import PlacedMapSupport
@@ -100,5 +100,5 @@ def test_a_placed_alignment_the_specification_forbids_is_the_drivers_failure(ali
     """minPlacedMemoryMapAlignment 0 (the mock ICD's) or above 65536 with memoryMapPlaced: a failure naming the limit;
     without the feature, whatever the value, nothing to judge."""
     failure = placed_alignment_failure(PlacedMapSupport(True, True, True, alignment))
-    assert (failure is None) if fails is None else failure.startswith(RULE) and fails in failure
+    assert (failure is None) if fails is None else failure.rule == RULE and fails in failure.observed
     assert placed_alignment_failure(PlacedMapSupport(False, False, False, alignment)) is None

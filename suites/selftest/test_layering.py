@@ -1,16 +1,20 @@
-"""The house's layers and its plugins.
+"""The house plan and its plugins.
 
-Every import in fixtures/ and reports/ goes down the list below or stays in its own unit (imports
-inside functions included), so no two units import each other; nor do two modules, directly or
-round a circle.  reports/ reads and writes result files and imports nothing from the plugins.  The
-pytest plugins are fixtures/plugins/, one concern a module as pytest's own, each listed once in
-``PLUGINS`` and short enough to read in one sitting.  In fixtures/ and reports/, an import inside a
-function says why it is not at the top: the module is optional or heavy.
+The plan is the table under "The house" in CONTRIBUTING.md: each row names folders and what they may import; the
+rows of fixtures/ and reports/ are the layers, lowest first.  The code is held to it: every folder of fixtures/ (and
+reports/) has a row and every row a folder, every import in fixtures/ and reports/ (imports inside functions
+included) stays in its own unit or goes to one its row names, and a row names only layers above it, so no two units
+import each other; nor do two modules, directly or round a circle.  The pytest plugins are fixtures/plugins/, one
+concern a module as pytest's own, each listed once in ``PLUGINS`` and short enough to read in one sitting.  In
+fixtures/ and reports/, an import inside a function says why it is not at the top: the module is optional or heavy.
 """
 
 import ast
 import io
+import re
+import subprocess
 import tokenize
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -19,23 +23,59 @@ from vkmap_cts.fixtures.plugins import PLUGINS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Lowest first: the driver's ABI and loader; the rules; access to the driver and reproducers; the
-# judges and provocations; results and reports; the pytest plugins on top.
-LAYERS = [
-    ["fixtures.vk"],
-    ["fixtures.rules"],
-    ["fixtures.access", "fixtures.reproduce"],
-    ["fixtures.judge", "fixtures.provoke"],
-    ["reports"],
-    ["fixtures.plugins"],
-]
-LEVEL = {unit: n for n, units in enumerate(LAYERS) for unit in units}
+HOUSE = ROOT / "CONTRIBUTING.md"
 
 
-def unit_of(module: str) -> str | None:
-    """The unit a ``vkmap_cts.*`` module belongs to (the longest listed prefix), or None for the root."""
+@dataclass
+class Plan:
+    """The house plan as CONTRIBUTING.md's table says it."""
+
+    layers: list[list[str]] = field(default_factory=list)  # the units ("fixtures.vk") of each layer row, lowest first
+    allowed: dict[str, set[str]] = field(default_factory=dict)  # unit -> the units its row says it may import
+    others: list[str] = field(default_factory=list)  # the rows that are no layer: suites/, ci/, conftest.py...
+    errors: list[str] = field(default_factory=list)  # a row that lets a layer import one not above it
+
+    @property
+    def level(self) -> dict[str, int]:
+        return {unit: n for n, units in enumerate(self.layers) for unit in units}
+
+
+def parse_plan(text: str) -> Plan:
+    """The table of the section "## The house" of ``text``: a row whose paths are folders of fixtures/ (or reports/
+    itself) is a layer; its "may import" names layers of the rows above it by their folder's name (`vk`), or says
+    "every layer above"."""
+    section = text.split("\n## The house\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip().strip("|").split("|") for line in section.splitlines() if line.startswith("|")]
+    plan, short = Plan(), {}
+    for cells in rows[2:]:  # after the header and its rule
+        paths = re.findall(r"`([^`]+)`", cells[0])
+        if not all(p.endswith("/") and (p.startswith("fixtures/") or p == "reports/") for p in paths):
+            plan.others += paths
+            continue
+        units = [p.rstrip("/").replace("/", ".") for p in paths]
+        if "every layer above" in cells[-1]:
+            may = set(short.values())
+        else:
+            names = re.findall(r"`([^`]+)`", cells[-1])
+            plan.errors += [
+                f"{', '.join(paths)} may import `{n}`, which is no layer above it" for n in names if n not in short
+            ]
+            may = {short[n] for n in names if n in short}
+        for unit in units:
+            plan.allowed[unit] = may
+        plan.layers.append(units)
+        short.update({u.rsplit(".", 1)[-1]: u for u in units})
+    return plan
+
+
+PLAN = parse_plan(HOUSE.read_text())
+LEVEL = PLAN.level
+
+
+def unit_of(module: str, plan: Plan = PLAN) -> str | None:
+    """The unit a ``vkmap_cts.*`` module belongs to (the longest prefix the plan lists), or None for the root."""
     name = module.removeprefix("vkmap_cts.")
-    found = [u for u in LEVEL if name == u or name.startswith(u + ".")]
+    found = [u for u in plan.level if name == u or name.startswith(u + ".")]
     return max(found, key=len) if found else None
 
 
@@ -83,25 +123,71 @@ SOURCES = sorted(
 )
 
 
-def upward(path: Path, text: str | None = None) -> list[str]:
-    """The imports of ``path`` that go up the layers or sideways into another unit of its layer."""
-    own = unit_of(module_of(path))
+def upward(path: Path, text: str | None = None, plan: Plan = PLAN) -> list[str]:
+    """The imports of ``path`` (or ``text`` in its place) into another unit that its row of the plan does not
+    name."""
+    own = unit_of(module_of(path), plan)
     bad = []
     for target in sorted(imports(path, text)):
-        unit = unit_of(target)
-        if unit is not None and unit != own and LEVEL[unit] >= LEVEL[own]:
-            bad.append(f"{own} imports {target} ({unit}, layer {LEVEL[unit]} >= {LEVEL[own]})")
+        unit = unit_of(target, plan)
+        if unit is not None and unit != own and unit not in plan.allowed.get(own, set()):
+            bad.append(f"{own} imports {target} ({unit}): the plan's row of {own} does not allow it")
     return bad
 
 
+def units_in_code(root: Path = ROOT) -> set[str]:
+    """The units the code has: each folder of fixtures/ that holds a module, and reports/."""
+    return {"reports"} | {f"fixtures.{d.name}" for d in (root / "fixtures").iterdir() if any(d.glob("*.py"))}
+
+
+def top_level_names(root: Path = ROOT) -> set[str] | None:
+    """The top-level names of the checkout that git keeps or would add (ignored ones left out), but for the
+    hidden ones and the documents (*.md); None where git cannot tell."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    tops = {line.split("/", 1)[0] + ("/" if "/" in line else "") for line in out.splitlines()}
+    return {n for n in tops if not n.startswith(".") and not n.endswith(".md")}
+
+
+def plan_against_checkout(plan: Plan, code: set[str], names: set[str] | None, root: Path = ROOT) -> list[str]:
+    """Where the plan and the checkout differ: a folder of the code without a row, a row without a folder, a row
+    that is no layer naming what is not there, and a top-level name (of ``names``) that no row names."""
+    planned = set(plan.level)
+    found = [f"{u.replace('.', '/')}/ is in the code but not in the plan" for u in sorted(code - planned)]
+    found += [f"{u.replace('.', '/')}/ is in the plan but not in the code" for u in sorted(planned - code)]
+    found += [f"{p} is in the plan but not in the checkout" for p in plan.others if not (root / p).exists()]
+    tops = {u.split(".", 1)[0] + "/" for u in planned} | set(plan.others)
+    found += [f"{n} is in the checkout but not in the plan" for n in sorted((names or set()) - tops)]
+    return found
+
+
+def test_the_plan_lets_each_layer_import_only_layers_above_it():
+    """A row's "may import" names only layers of the rows above it: no peer, nothing higher."""
+    assert PLAN.errors == []
+
+
+def test_the_plan_and_the_checkout_list_the_same_folders():
+    """Every folder of fixtures/ (and reports/) has its row in the plan and every row its folder; every top-level
+    name is in the plan."""
+    assert plan_against_checkout(PLAN, units_in_code(), top_level_names()) == []
+
+
 def test_every_source_file_has_a_layer():
-    """A new folder of fixtures/ or reports/ must be given its place in LAYERS."""
+    """A new folder of fixtures/ or reports/ must be given its row in the plan."""
     assert all(unit_of(module_of(p)) for p in SOURCES)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=[str(p.relative_to(ROOT)) for p in SOURCES])
 def test_imports_go_down_the_layers(path):
-    """No import goes up the layers or into another unit of the same layer."""
+    """No import goes into another unit that the plan's row of its own does not name."""
     assert upward(path) == []
 
 
@@ -111,13 +197,53 @@ def test_an_upward_import_is_caught():
     rules = ROOT / "fixtures" / "rules" / "catalogue.py"
     text = "from vkmap_cts.fixtures.plugins import options\nfrom vkmap_cts.fixtures.rules import validity\n"
     assert upward(rules, text) == [
-        "fixtures.rules imports vkmap_cts.fixtures.plugins.options (fixtures.plugins, layer 5 >= 1)"
+        "fixtures.rules imports vkmap_cts.fixtures.plugins.options (fixtures.plugins): the plan's row of "
+        "fixtures.rules does not allow it"
     ]
     judge = ROOT / "fixtures" / "judge" / "oracles.py"
     text = "def f():\n    from ..provoke import provocation\n"
     assert upward(judge, text) == [
-        "fixtures.judge imports vkmap_cts.fixtures.provoke.provocation (fixtures.provoke, layer 3 >= 3)"
+        "fixtures.judge imports vkmap_cts.fixtures.provoke.provocation (fixtures.provoke): the plan's row of "
+        "fixtures.judge does not allow it"
     ]
+
+
+def _edited_plan(old: str, new: str) -> Plan:
+    """The plan of CONTRIBUTING.md with one row edited (``old`` must be in it)."""
+    text = HOUSE.read_text()
+    assert old in text
+    return parse_plan(text.replace(old, new, 1))
+
+
+def test_a_wrong_plan_is_caught():
+    """Self-test of the comparison: a plan whose judge row leaves out `crosscheck` (which judge's oracles import), one
+    without the cross-check's row, one with a row of a folder the code lacks, and one that lets a layer import its
+    peer each fail it."""
+    judge_row = "| `vk`, `rules`, `access`, `reproduce`, `crosscheck` |\n"
+    fewer = _edited_plan(judge_row, "| `vk`, `rules`, `access`, `reproduce` |\n")
+    assert upward(ROOT / "fixtures" / "judge" / "oracles.py", plan=fewer) == [
+        "fixtures.judge imports vkmap_cts.fixtures.crosscheck.layer (fixtures.crosscheck): the plan's row of "
+        "fixtures.judge does not allow it"
+    ]
+    assert fewer.errors == [] and plan_against_checkout(fewer, units_in_code(), None) == []
+
+    crosscheck_row = next(
+        line for line in HOUSE.read_text().splitlines() if line.startswith("| `fixtures/crosscheck/`")
+    )
+    missing = _edited_plan(crosscheck_row + "\n", "")
+    assert plan_against_checkout(missing, units_in_code(), None) == [
+        "fixtures/crosscheck/ is in the code but not in the plan"
+    ]
+    assert not all(unit_of(module_of(p), missing) for p in SOURCES)
+
+    ghost = _edited_plan("| `fixtures/crosscheck/` |", "| `fixtures/crosscheck/`, `fixtures/ghost/` |")
+    assert plan_against_checkout(ghost, units_in_code(), None) == ["fixtures/ghost/ is in the plan but not in the code"]
+
+    peer = _edited_plan(judge_row, "| `vk`, `rules`, `access`, `reproduce`, `crosscheck`, `provoke` |\n")
+    assert peer.errors == ["fixtures/judge/, fixtures/provoke/ may import `provoke`, which is no layer above it"]
+
+    stray = plan_against_checkout(PLAN, units_in_code(), {"fixtures/", "docs/"})
+    assert stray == ["docs/ is in the checkout but not in the plan"]
 
 
 REPORTS = [p for p in SOURCES if unit_of(module_of(p)) == "reports"]

@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.access.driver import SENTINEL, MapResult
 from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_bytes_equal, assert_success, map_holds, pattern
+from vkmap_cts.fixtures.vk.errors import RuleBroken
+from vkmap_cts.fixtures.vk.recording import PROCESS
 
 
 def result(ptr=0x7F0000001000, code=0, offset=0, size=4096, entry="vkMapMemory2KHR"):
@@ -17,17 +19,18 @@ def test_success_accepts_a_written_pointer():
 
 
 @pytest.mark.parametrize(
-    "bad, why",
+    "bad, rule, why",
     [
-        (result(code=-5), "^GUARANTEE-map-success: .*expected VK_SUCCESS"),
-        (result(ptr=SENTINEL), "^GUARANTEE-ppdata-written: .*not written"),
-        (result(ptr=0), "^GUARANTEE-ppdata-written: .*NULL"),
+        (result(code=-5), "GUARANTEE-map-success", "expected VK_SUCCESS"),
+        (result(ptr=SENTINEL), "GUARANTEE-ppdata-written", "not written"),
+        (result(ptr=0), "GUARANTEE-ppdata-written", "NULL"),
     ],
 )
-def test_success_rejects(bad, why):
+def test_success_rejects(bad, rule, why):
     """A failed call, an unwritten *ppData and a NULL pointer each fail, naming the guarantee first."""
-    with pytest.raises(AssertionError, match=why):
+    with pytest.raises(RuleBroken, match=f"^{rule}: .*{why}") as failed:
         assert_success(bad)
+    assert failed.value.rule == rule and why in failed.value.observed
 
 
 def test_aligned_accepts_base_aligned_pointer_with_offset():
@@ -44,8 +47,9 @@ def test_aligned_accepts_base_aligned_pointer_with_offset():
 )
 def test_aligned_rejects(bad):
     """A misaligned pointer, an offset not applied and an offset applied twice each fail, naming the guarantee first."""
-    with pytest.raises(AssertionError, match="^GUARANTEE-map-alignment: .*minMemoryMapAlignment"):
+    with pytest.raises(RuleBroken, match="^GUARANTEE-map-alignment: .*minMemoryMapAlignment") as failed:
         assert_aligned(bad, 64)
+    assert failed.value.rule == "GUARANTEE-map-alignment"
 
 
 def test_bytes_equal_names_the_first_difference():
@@ -53,11 +57,13 @@ def test_bytes_equal_names_the_first_difference():
     assert_bytes_equal("GUARANTEE-contents-preserved", data, data, "same")
     wrong = data[:40] + bytes([data[40] ^ 1]) + data[41:]
     with pytest.raises(
-        AssertionError, match=r"^GUARANTEE-contents-preserved: one flipped bit: 1 of 100 bytes differ, first at \+40"
-    ):
+        RuleBroken, match=r"^GUARANTEE-contents-preserved: one flipped bit: 1 of 100 bytes differ, first at \+40"
+    ) as failed:
         assert_bytes_equal("GUARANTEE-contents-preserved", wrong, data, "one flipped bit")
-    with pytest.raises(AssertionError, match="bytes seen"):
+    assert failed.value.rule == "GUARANTEE-contents-preserved"
+    with pytest.raises(RuleBroken, match="bytes seen") as failed:
         assert_bytes_equal("GUARANTEE-contents-preserved", data[:99], data, "short")
+    assert failed.value.rule == "GUARANTEE-contents-preserved"
 
 
 def test_pattern_detects_shifted_and_stale_copies():
@@ -72,11 +78,13 @@ def test_refused_oracle_fails_when_the_validator_accepts_or_names_another_rule(d
 
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         before = sum(device.driver.calls.values())
-        with pytest.raises(AssertionError, match="^VUID-VkMemoryMapInfo-offset-07959: .*validator accepted"):
+        with pytest.raises(RuleBroken, match="^VUID-VkMemoryMapInfo-offset-07959: .*validator accepted") as failed:
             assert_refused(device.driver, mem.map2_call(), {"VUID-VkMemoryMapInfo-offset-07959"})
+        assert failed.value.rule == "VUID-VkMemoryMapInfo-offset-07959"
         assert sum(device.driver.calls.values()) == before, "the oracle must not call the driver with a call it judges"
-        with pytest.raises(AssertionError, match="^VUID-VkMemoryMapInfo-offset-07959: .*expected exactly"):
+        with pytest.raises(RuleBroken, match="^VUID-VkMemoryMapInfo-offset-07959: .*expected exactly") as failed:
             assert_refused(device.driver, mem.map2_call(size=0), {"VUID-VkMemoryMapInfo-offset-07959"})
+        assert failed.value.rule == "VUID-VkMemoryMapInfo-offset-07959"
         assert_refused(device.driver, mem.map2_call(size=0), {"VUID-VkMemoryMapInfo-size-07960"})
 
 
@@ -84,7 +92,7 @@ def _oracles_accept(r: MapResult, alignment: int) -> bool:
     try:
         assert_success(r)
         assert_aligned(r, alignment)
-    except AssertionError:
+    except RuleBroken:
         return False
     return True
 
@@ -109,19 +117,19 @@ def test_the_loops_screen_accepts_exactly_what_the_oracles_accept(code, ptr, off
 def test_the_drivers_one_loop_journals_what_the_calls_one_by_one_journal(memory_pool, host_visible_types):
     """mapped_alignment through Driver.map_unmap_each leaves the journal the calls and oracles one by one leave
     (a standalone reproducer is generated from it): the same events, in the same order, with the same fields."""
-    from vkmap_cts.fixtures.judge import properties
+    from vkmap_cts.fixtures.judge.properties import alignment
     from vkmap_cts.fixtures.judge.strategies import MapRange
-    from vkmap_cts.fixtures.vk import journal
+    from vkmap_cts.fixtures.vk.abi import VK_WHOLE_SIZE
 
-    ranges = [MapRange(0, 2**64 - 1), MapRange(64, 128), MapRange(4095, 1), MapRange(17, 2**64 - 1)]
+    ranges = [MapRange(0, VK_WHOLE_SIZE), MapRange(64, 128), MapRange(4095, 1), MapRange(17, VK_WHOLE_SIZE)]
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
-        journal.begin_example()
-        properties.mapped_alignment(mem, "vkMapMemory2KHR", ranges, 64)
-        batched = journal.snapshot()["events"]
-        journal.begin_example()
+        PROCESS.journal.begin_example()
+        alignment.mapped_alignment(mem, "vkMapMemory2KHR", ranges, 64)
+        batched = PROCESS.journal.snapshot()["events"]
+        PROCESS.journal.begin_example()
         for r in ranges:
-            properties._map_judged_unmap(mem, "vkMapMemory2KHR", r.offset, r.size, 64)
-        one_by_one = journal.snapshot()["events"]
+            alignment.judged_map(mem, "vkMapMemory2KHR", r.offset, r.size, 64)
+        one_by_one = PROCESS.journal.snapshot()["events"]
     assert len(batched) == 5 * len(ranges)
     assert [{k: v for k, v in e.items() if k != "ptr"} for e in batched] == [
         {k: v for k, v in e.items() if k != "ptr"} for e in one_by_one

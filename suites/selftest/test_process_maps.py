@@ -47,13 +47,13 @@ def test_a_range_given_up_after_a_placed_map_is_never_unmapped_by_the_suite():
     import ctypes
     import mmap
 
-    from vkmap_cts.fixtures.vk import address_space
+    from vkmap_cts.fixtures.vk.recording import PROCESS
     from vkmap_cts.fixtures.vk.process_maps import readable
 
     page = mmap.PAGESIZE
     with reserved(3 * page, page) as address:
         middle = address + page
-        address_space.give_up(middle, page)  # a placed map was there, and was unmapped
+        PROCESS.objects.given_up.give_up(middle, page)  # a placed map was there, and was unmapped
         libc = ctypes.CDLL(None, use_errno=True)
         libc.mmap.restype = ctypes.c_void_p
         libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)

@@ -18,7 +18,6 @@ from vkmap_cts.fixtures.vk.arguments import (
 from vkmap_cts.fixtures.vk.instance import MemoryType, PhysicalDevice, PlacedMapSupport
 from vkmap_cts.fixtures.vk.state import DeviceState, Mapping, MemoryState, ObjectState
 
-W = abi.VK_WHOLE_SIZE
 SIZE = 8192
 ALIGN = 4096
 VISIBLE = MemoryType(0, 0x6, 0, 0, 1 << 30)
@@ -144,7 +143,7 @@ CASES = [
     ("VUID-VkMemoryMapInfo-memory-07962", map2(memory=0x102), map2(memory=0x100)),
     (
         "VUID-VkMemoryMapInfo-flags-09569",
-        placed(memory=0x200, size=W)
+        placed(memory=0x200, size=abi.VK_WHOLE_SIZE)
         and MapCall("vkMapMemory2", 0xB0, MapInfo(0x200, flags=1, next=(PlacedInfo(0x7100_0000_0000),))),
         placed(),
     ),
@@ -263,7 +262,7 @@ from vkmap_cts.fixtures.rules.validity import (  # noqa: E402
 
 HANDLES = st.sampled_from([0x100, 0x101, 0x102, 0x103, 0x104, 0x200, 0x201, 0x202, 0x999])
 DEVICES = st.sampled_from([0xA0, 0xB0, 0xDEAD])
-EDGES = st.sampled_from([0, 1, 63, 64, SIZE - 1, SIZE, SIZE + 1, SIZE + 64, W, W - 1])
+EDGES = st.sampled_from([0, 1, 63, 64, SIZE - 1, SIZE, SIZE + 1, SIZE + 64, abi.VK_WHOLE_SIZE, abi.VK_WHOLE_SIZE - 1])
 CHAINS = st.sampled_from([(), (PlacedInfo(0),), (OtherStruct(5),), (PlacedInfo(0x7100_0000_0000),)])
 ANY_MAP = st.builds(
     MapCall,
@@ -362,7 +361,7 @@ def test_a_placed_alignment_of_0_is_a_multiple_only_of_0_never_an_exception(worl
         "VUID-VkMemoryMapInfo-flags-09574",
         "VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577",
     }
-    assert {v.vuid for v in check(placed(offset=64, size=W), world)} == {
+    assert {v.vuid for v in check(placed(offset=64, size=abi.VK_WHOLE_SIZE), world)} == {
         "VUID-VkMemoryMapInfo-flags-09573",
         "VUID-VkMemoryMapInfo-flags-09651",
         "VUID-VkMemoryMapPlacedInfoEXT-pPlacedAddress-09577",

@@ -28,18 +28,18 @@ from vkmap_cts.fixtures.judge.boundaries import (
     valid,
 )
 from vkmap_cts.fixtures.judge.oracles import assert_aligned, assert_refused, assert_success
-from vkmap_cts.fixtures.judge.properties import placed_map
+from vkmap_cts.fixtures.judge.properties.placed_maps import placed_map
 from vkmap_cts.fixtures.judge.strategies import allocation_sizes
-from vkmap_cts.fixtures.rules.coverage import covers, require, require_entry, violates
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points, needs_entry, require, violates
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.address_space import reserved
-from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, OtherStruct, PlacedInfo
-from vkmap_cts.fixtures.vk.state import OBJECTS
+from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, MAP_ENTRIES, OtherStruct, PlacedInfo
+from vkmap_cts.fixtures.vk.errors import RuleBroken
+from vkmap_cts.fixtures.vk.recording import PROCESS
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
-WHOLE = abi.VK_WHOLE_SIZE
 SIZE = 8192
-entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
+entries = entry_points("entry", MAP2_ENTRIES)
 
 
 ROWS = [
@@ -76,7 +76,6 @@ ROWS = [
 def test_boundary_row(device, memory_pool, host_visible_types, entry, row, allocation_size, data):
     """A valid row maps with VK_SUCCESS and an aligned pointer on any HOST_VISIBLE type; an invalid row is refused with
     exactly its VUID."""
-    require_entry(device, entry)
     mt = data.draw(st.sampled_from(host_visible_types), label="memory type")
     with memory_pool.lease(mt, allocation_size) as mem:
         if map_row(device, row, row.call(mem.map2_call, allocation_size, entry=entry), device.driver.map2):
@@ -84,7 +83,7 @@ def test_boundary_row(device, memory_pool, host_visible_types, entry, row, alloc
 
 
 BETWEEN = {
-    "VUID-VkMemoryMapInfo-offset-07959": lambda a: st.tuples(st.integers(0, a - 1), st.just(WHOLE)),
+    "VUID-VkMemoryMapInfo-offset-07959": lambda a: st.tuples(st.integers(0, a - 1), st.just(abi.VK_WHOLE_SIZE)),
     "VUID-VkMemoryMapInfo-size-07960": lambda a: st.integers(0, a - 1).flatmap(
         lambda o: st.tuples(st.just(o), st.integers(1, a - o))
     ),
@@ -101,7 +100,6 @@ def test_valid_range_between_the_boundaries(
     device, memory_pool, host_visible_types, entry, rule, allocation_size, data
 ):
     """Offsets and sizes drawn inside the rule's valid region map with VK_SUCCESS and an aligned pointer."""
-    require_entry(device, entry)
     offset, size = data.draw(BETWEEN[rule](allocation_size), label="offset, size")
     with memory_pool.lease(data.draw(st.sampled_from(host_visible_types), label="memory type"), allocation_size) as mem:
         result = mem.map2(offset=offset, size=size, entry=entry)
@@ -114,7 +112,6 @@ def test_valid_range_between_the_boundaries(
 @entries
 def test_two_devices_map_their_own_memory_at_once(device, second_device, host_visible_types, entry):
     """Memory of two devices, each mapped through its own device, both at once."""
-    require_entry(device, entry)
     with (
         device.allocation(host_visible_types[0], SIZE) as a,
         second_device.allocation(host_visible_types[0], SIZE) as b,
@@ -122,9 +119,10 @@ def test_two_devices_map_their_own_memory_at_once(device, second_device, host_vi
         ra, rb = a.map2(entry=entry), b.map2(entry=entry)
         assert_success(ra)
         assert_success(rb)
-        assert ra.ptr != rb.ptr, (
-            f"UNASSIGNED-VkMemoryMapInfo-memory-parent: two live mappings share the address 0x{ra.ptr:x}"
-        )
+        if ra.ptr == rb.ptr:
+            raise RuleBroken(
+                "UNASSIGNED-VkMemoryMapInfo-memory-parent", f"two live mappings share the address 0x{ra.ptr:x}"
+            )
         a.unmap2()
         b.unmap2()
 
@@ -159,7 +157,7 @@ DRAWN = [
         next=st.integers(2, 4).map(lambda n: (PlacedInfo(0),) * n),
     ),
     undefined_flag_bits("VUID-VkMemoryMapInfo-flags-parameter", "VkMemoryMapFlagBits"),
-    no_live_handle("VUID-VkMemoryMapInfo-memory-parameter", "memory", OBJECTS.memories, "VkDeviceMemory"),
+    no_live_handle("VUID-VkMemoryMapInfo-memory-parameter", "memory", PROCESS.objects.memories, "VkDeviceMemory"),
     *drawn_range_rows(
         "VUID-VkMemoryMapInfo-offset-07959", "VUID-VkMemoryMapInfo-size-07960", "VUID-VkMemoryMapInfo-size-07961"
     ),
@@ -171,7 +169,6 @@ DRAWN = [
 @given(allocation_size=allocation_sizes(65536), data=st.data())
 def test_drawn_violation(device, memory_pool, host_visible_types, entry, row, allocation_size, data):
     """Values drawn beyond the rule's boundary, each breaking it alone, are refused with exactly its VUID."""
-    require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], allocation_size) as mem:
         assert_refused(
             device.driver,
@@ -184,7 +181,6 @@ def test_drawn_violation(device, memory_pool, host_visible_types, entry, row, al
 @entries
 def test_freed_memory(device, host_visible_types, entry):
     """The handle of a memory object that was freed."""
-    require_entry(device, entry)
     mem = device.allocate(host_visible_types[0], SIZE)
     call = mem.map2_call(entry=entry)
     device.free(mem)
@@ -195,7 +191,6 @@ def test_freed_memory(device, host_visible_types, entry):
 @entries
 def test_memory_of_another_device(device, second_device, host_visible_types, entry):
     """Memory allocated from another device than the one the call is made on."""
-    require_entry(device, entry)
     with second_device.allocation(host_visible_types[0], SIZE) as other:
         call = other.map2_call(entry=entry)
         call.device = device.state.handle
@@ -204,11 +199,10 @@ def test_memory_of_another_device(device, second_device, host_visible_types, ent
 
 @violates("VUID-VkMemoryMapInfo-memory-07958")
 @entries
-@given(first=st.sampled_from(["vkMapMemory2KHR", "vkMapMemory2", "vkMapMemory"]))
+@needs_entry(*MAP_ENTRIES)
+@given(first=st.sampled_from(MAP_ENTRIES))
 def test_memory_already_mapped(device, memory_pool, host_visible_types, entry, first):
     """Memory already mapped by any of the three map entry points."""
-    require_entry(device, entry)
-    require_entry(device, first)
     with memory_pool.lease(host_visible_types[0], SIZE) as mem:
         assert_success(mem.map_with(first))
         try:
@@ -221,7 +215,6 @@ def test_memory_already_mapped(device, memory_pool, host_visible_types, entry, f
 @entries
 def test_memory_type_without_host_visible(device, physical_device, entry):
     """Memory of each type without HOST_VISIBLE (NotSupported where every type has it)."""
-    require_entry(device, entry)
     hidden = [t for t in physical_device.memory_types if not t.host_visible]
     require(bool(hidden), f"{physical_device.name} has no memory type without HOST_VISIBLE")
     for mt in hidden:
@@ -237,7 +230,7 @@ PLACED_ROWS = [
     valid("VUID-VkMemoryMapInfo-flags-09569", "VK_MEMORY_MAP_PLACED_BIT_EXT with memoryMapPlaced enabled"),
     valid("VUID-VkMemoryMapInfo-flags-09570", "a VkMemoryMapPlacedInfoEXT with a non-NULL pPlacedAddress"),
     valid("VUID-VkMemoryMapInfo-flags-09571", "offset = 0"),
-    valid("VUID-VkMemoryMapInfo-flags-09572", "size = VK_WHOLE_SIZE", size=WHOLE),
+    valid("VUID-VkMemoryMapInfo-flags-09572", "size = VK_WHOLE_SIZE", size=abi.VK_WHOLE_SIZE),
     valid("VUID-VkMemoryMapInfo-flags-09572", "size = allocationSize", size="allocationSize"),
     valid(
         "VUID-VkMemoryMapInfo-flags-09574",
@@ -247,7 +240,7 @@ PLACED_ROWS = [
     valid(
         "VUID-VkMemoryMapInfo-flags-09651",
         "size = VK_WHOLE_SIZE of an allocation that is a multiple of minPlacedMemoryMapAlignment",
-        size=WHOLE,
+        size=abi.VK_WHOLE_SIZE,
     ),
     valid("VUID-VkMemoryMapInfo-flags-09575", "memory not imported from host memory"),
     valid("VUID-VkMemoryMapPlacedInfoEXT-sType-sType", "sType = VK_STRUCTURE_TYPE_MEMORY_MAP_PLACED_INFO_EXT"),
@@ -267,7 +260,6 @@ PLACED_ROWS = [
 def test_placed_boundary_row(placed_device, host_visible_types, entry, row, pages):
     """A placed map of whole pages at an aligned reserved address, next to another live mapping, maps there (or is
     declined, as the spec allows)."""
-    require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
     size = pages * align
     with (
@@ -278,7 +270,7 @@ def test_placed_boundary_row(placed_device, host_visible_types, entry, row, page
         with reserved(size, align) as address:
             with failure_names_row(row):
                 result = placed_map(
-                    mem, address, entry, size=size if row.args.get("size") == "allocationSize" else WHOLE
+                    mem, address, entry, size=size if row.args.get("size") == "allocationSize" else abi.VK_WHOLE_SIZE
                 )
             if result is not None:
                 mem.unmap2()
@@ -289,7 +281,6 @@ def test_placed_boundary_row(placed_device, host_visible_types, entry, row, page
 @entries
 def test_range_placed_map_at_an_aligned_offset(placed_device, host_visible_types, entry):
     """With memoryMapRangePlaced: a placed map at offset minPlacedMemoryMapAlignment of two pages maps there."""
-    require_entry(placed_device, entry)
     placed = placed_device.placed
     require(placed.memory_map_range_placed, "memoryMapRangePlaced")
     align = placed.min_placed_memory_map_alignment
@@ -307,7 +298,6 @@ def _placed_call(mem, address, entry, **info):
 @entries
 def test_placed_flag_without_the_feature(device_without_placed, host_visible_types, entry):
     """VK_MEMORY_MAP_PLACED_BIT_EXT on a device without memoryMapPlaced enabled."""
-    require_entry(device_without_placed, entry)
     with device_without_placed.allocation(host_visible_types[0], SIZE) as mem:
         assert_refused(
             device_without_placed.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09569"}
@@ -319,7 +309,6 @@ def test_placed_flag_without_the_feature(device_without_placed, host_visible_typ
 @pytest.mark.parametrize("shape", ["no VkMemoryMapPlacedInfoEXT", "NULL pPlacedAddress"])
 def test_placed_flag_without_an_address(placed_device, host_visible_types, entry, shape):
     """VK_MEMORY_MAP_PLACED_BIT_EXT with no VkMemoryMapPlacedInfoEXT, or with a NULL pPlacedAddress."""
-    require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], align) as mem:
         call = mem.map2_call(flags=PLACED, entry=entry) if shape.startswith("no") else _placed_call(mem, 0, entry)
@@ -346,7 +335,6 @@ PLACED_INVALID_ROWS = [
 @given(pages=st.integers(2, 8), data=st.data())
 def test_placed_range_without_range_placement(placed_device, host_visible_types, entry, row, pages, data):
     """Without memoryMapRangePlaced, a placed map of part of the allocation."""
-    require_entry(placed_device, entry)
     require(not placed_device.placed.memory_map_range_placed, "a device without memoryMapRangePlaced")
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], pages * align) as mem:
@@ -360,7 +348,6 @@ def test_placed_range_without_range_placement(placed_device, host_visible_types,
 @entries
 def test_range_placed_offset_not_aligned(placed_device, host_visible_types, entry):
     """With memoryMapRangePlaced, a placed map at offset 64."""
-    require_entry(placed_device, entry)
     require(placed_device.placed.memory_map_range_placed, "memoryMapRangePlaced")
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], 4 * align) as mem:
@@ -376,7 +363,6 @@ def test_range_placed_offset_not_aligned(placed_device, host_visible_types, entr
 def test_placed_map_of_imported_host_memory(placed_device, import_host_memory, entry):
     """A placed map of memory imported from a host allocation
     (VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT)."""
-    require_entry(placed_device, entry)
     mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
     try:
         assert_refused(placed_device.driver, _placed_call(mem, 1 << 40, entry), {"VUID-VkMemoryMapInfo-flags-09575"})
@@ -396,7 +382,7 @@ PLACED_SIZE_DRAWN = [
         "VUID-VkMemoryMapInfo-flags-09651",
         "size = VK_WHOLE_SIZE of one page plus 1 to 4095 bytes",
         extra=st.integers(1, 4095),
-        size=st.just(WHOLE),
+        size=st.just(abi.VK_WHOLE_SIZE),
     ),
 ]
 
@@ -407,7 +393,6 @@ PLACED_SIZE_DRAWN = [
 def test_placed_size_not_aligned(placed_device, host_visible_types, entry, row, data):
     """A whole placed map of an allocation whose size is no multiple of minPlacedMemoryMapAlignment is refused with
     exactly its VUID."""
-    require_entry(placed_device, entry)
     drawn = row.draw(data)
     page = placed_device.placed.min_placed_memory_map_alignment
     allocation_size = page + drawn["extra"] % page

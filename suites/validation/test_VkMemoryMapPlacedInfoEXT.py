@@ -6,18 +6,17 @@ what its sType says, so a wrong sType makes it a structure that does not extend 
 The valid side of each is a row of PLACED_ROWS in test_VkMemoryMapInfo.py.
 """
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.judge.oracles import assert_refused, assert_success
-from vkmap_cts.fixtures.rules.coverage import require_entry, violates
+from vkmap_cts.fixtures.rules.coverage import entry_points, violates
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.address_space import reserved
 from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES, PlacedInfo
 
 PLACED = abi.VK_MEMORY_MAP_PLACED_BIT_EXT
-entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
+entries = entry_points("entry", MAP2_ENTRIES)
 
 
 @violates("VUID-VkMemoryMapInfo-pNext-pNext")
@@ -26,7 +25,6 @@ entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
 def test_wrong_stype(device, memory_pool, host_visible_types, entry, stype):
     """A VkMemoryMapPlacedInfoEXT whose sType is not its own is, by its sType, a structure that does not extend
     VkMemoryMapInfo."""
-    require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         assert_refused(
             device.driver,
@@ -40,7 +38,6 @@ def test_wrong_stype(device, memory_pool, host_visible_types, entry, stype):
 @given(misalignment=st.integers(1, 2**12 - 1))
 def test_address_not_aligned(placed_device, host_visible_types, entry, misalignment):
     """pPlacedAddress off a multiple of minPlacedMemoryMapAlignment by 1 to 4095 bytes."""
-    require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], align) as mem:
         address = (1 << 40) + misalignment % align
@@ -53,7 +50,6 @@ def test_address_not_aligned(placed_device, host_visible_types, entry, misalignm
 @given(pages=st.integers(1, 4), shift=st.integers(-3, 3))
 def test_address_overlaps_a_live_mapping(placed_device, host_visible_types, entry, pages, shift):
     """The placed range overlaps the mapping of another memory object (placed there first)."""
-    require_entry(placed_device, entry)
     align = placed_device.placed.min_placed_memory_map_alignment
     with (
         placed_device.allocation(host_visible_types[0], 4 * align) as first,

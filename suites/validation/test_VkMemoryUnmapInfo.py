@@ -24,15 +24,16 @@ from vkmap_cts.fixtures.judge.boundaries import (
     valid,
 )
 from vkmap_cts.fixtures.judge.oracles import assert_refused, assert_success
-from vkmap_cts.fixtures.judge.properties import placed_map
-from vkmap_cts.fixtures.rules.coverage import covers, not_supported, require, require_entry, violates
+from vkmap_cts.fixtures.judge.properties.placed_maps import placed_map
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points, needs_entry, not_supported, require, violates
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.address_space import reserved
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES, UNMAP2_ENTRIES, OtherStruct, PlacedInfo
-from vkmap_cts.fixtures.vk.state import OBJECTS
+from vkmap_cts.fixtures.vk.errors import RuleBroken
+from vkmap_cts.fixtures.vk.recording import PROCESS
 
 RESERVE = abi.VK_MEMORY_UNMAP_RESERVE_BIT_EXT
-entries = pytest.mark.parametrize("entry", UNMAP2_ENTRIES)
+entries = entry_points("entry", UNMAP2_ENTRIES)
 
 ROWS = [
     *command_rows(
@@ -56,12 +57,11 @@ ROWS = [
 
 @entries
 @pytest.mark.parametrize("row", params(ROWS))
+@needs_entry(*MAP_ENTRIES)
 @given(mapped_by=st.sampled_from(MAP_ENTRIES))
 def test_boundary_row(device, memory_pool, host_visible_types, entry, row, mapped_by):
     """A valid row unmaps a mapping made by any map entry point with VK_SUCCESS; an invalid row is refused with exactly
     its VUID."""
-    require_entry(device, entry)
-    require_entry(device, mapped_by)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         assert_success(mem.map_with(mapped_by))
         call = row.call(mem.unmap2_call, entry=entry)
@@ -81,7 +81,6 @@ def test_boundary_row(device, memory_pool, host_visible_types, entry, row, mappe
 def test_unmap_reserve_with_the_feature(placed_device, host_visible_types, entry):
     """With memoryUnmapReserve, VK_MEMORY_UNMAP_RESERVE_BIT_EXT after a placed map reaches the driver, which unmaps or
     declines as the spec allows."""
-    require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     align = placed_device.placed.min_placed_memory_map_alignment
     with placed_device.allocation(host_visible_types[0], align) as mem:
@@ -92,13 +91,12 @@ def test_unmap_reserve_with_the_feature(placed_device, host_visible_types, entry
                 )
             result = mem.unmap2(flags=RESERVE, entry=entry)
             if result == abi.VK_ERROR_MEMORY_MAP_FAILED:  # allowed: the memory stays mapped
-                assert mem.unmap2(entry=entry) == abi.VK_SUCCESS, (
-                    "GUARANTEE-unmap-reserve: the plain unmap after a declined reservation failed"
-                )
-            else:
-                assert result == abi.VK_SUCCESS, (
-                    f"GUARANTEE-unmap-reserve: {entry} with VK_MEMORY_UNMAP_RESERVE_BIT_EXT returned "
-                    f"{abi.result_name(result)}"
+                if mem.unmap2(entry=entry) != abi.VK_SUCCESS:
+                    raise RuleBroken("GUARANTEE-unmap-reserve", "the plain unmap after a declined reservation failed")
+            elif result != abi.VK_SUCCESS:
+                raise RuleBroken(
+                    "GUARANTEE-unmap-reserve",
+                    f"{entry} with VK_MEMORY_UNMAP_RESERVE_BIT_EXT returned {abi.result_name(result)}",
                 )
 
 
@@ -106,7 +104,7 @@ def test_unmap_reserve_with_the_feature(placed_device, host_visible_types, entry
 
 
 DRAWN = [
-    no_live_handle("VUID-vkUnmapMemory2-device-parameter", "device", OBJECTS.devices, "VkDevice"),
+    no_live_handle("VUID-vkUnmapMemory2-device-parameter", "device", PROCESS.objects.devices, "VkDevice"),
     beyond(
         "VUID-VkMemoryUnmapInfo-sType-sType",
         "any sType but VK_STRUCTURE_TYPE_MEMORY_UNMAP_INFO",
@@ -118,7 +116,7 @@ DRAWN = [
         next=st.integers(0, 2**31 - 1).map(lambda s: (OtherStruct(s),)),
     ),
     undefined_flag_bits("VUID-VkMemoryUnmapInfo-flags-parameter", "VkMemoryUnmapFlagBits"),
-    no_live_handle("VUID-VkMemoryUnmapInfo-memory-parameter", "memory", OBJECTS.memories, "VkDeviceMemory"),
+    no_live_handle("VUID-VkMemoryUnmapInfo-memory-parameter", "memory", PROCESS.objects.memories, "VkDeviceMemory"),
 ]
 
 
@@ -128,7 +126,6 @@ DRAWN = [
 def test_drawn_violation(device, memory_pool, host_visible_types, entry, row, data):
     """Values drawn beyond the rule's boundary, each breaking it alone, are refused with exactly its VUID while the
     memory is mapped."""
-    require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         assert_success(mem.map2())
         try:
@@ -141,7 +138,6 @@ def test_drawn_violation(device, memory_pool, host_visible_types, entry, row, da
 @entries
 def test_memory_of_another_device(device, second_device, host_visible_types, entry):
     """Memory mapped on another device, unmapped through this one."""
-    require_entry(device, entry)
     with second_device.allocation(host_visible_types[0], 4096) as other:
         assert_success(other.map2())
         call = other.unmap2_call(entry=entry)
@@ -155,7 +151,6 @@ def test_memory_of_another_device(device, second_device, host_visible_types, ent
 @given(was_mapped=st.booleans())
 def test_memory_not_mapped(device, memory_pool, host_visible_types, entry, was_mapped):
     """Memory never mapped, or already unmapped."""
-    require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         if was_mapped:
             assert_success(mem.map2())
@@ -167,7 +162,6 @@ def test_memory_not_mapped(device, memory_pool, host_visible_types, entry, was_m
 @entries
 def test_reserve_without_the_feature(device_without_placed, host_visible_types, entry):
     """VK_MEMORY_UNMAP_RESERVE_BIT_EXT on a device without memoryUnmapReserve enabled."""
-    require_entry(device_without_placed, entry)
     with device_without_placed.allocation(host_visible_types[0], 4096) as mem:
         assert_success(mem.map2())
         assert_refused(
@@ -182,7 +176,6 @@ def test_reserve_without_the_feature(device_without_placed, host_visible_types, 
 @entries
 def test_reserve_on_imported_host_memory(placed_device, import_host_memory, entry):
     """VK_MEMORY_UNMAP_RESERVE_BIT_EXT on mapped memory imported from a host allocation."""
-    require_entry(placed_device, entry)
     require(placed_device.placed.memory_unmap_reserve, "memoryUnmapReserve")
     mem = import_host_memory(placed_device.placed.min_placed_memory_map_alignment)
     try:

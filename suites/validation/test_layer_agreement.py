@@ -6,7 +6,7 @@ VK_KHR_map_memory2 is installed: Debian 12 ships 1.3.239, too old.
 
 import pytest
 
-from vkmap_cts.fixtures.access.layer import LAYER, layer_unusable_reason, layer_vuids
+from vkmap_cts.fixtures.crosscheck.layer import LAYER, layer_unusable_reason, layer_vuids
 from vkmap_cts.fixtures.rules import validity
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.arguments import OtherStruct

@@ -1,6 +1,6 @@
 """Differential fuzz of the reference validator against VK_LAYER_KHRONOS_validation.
 
-Whole call scenarios (fixtures/judge/scenarios.py), drawn independently of the boundary rows, are each made on
+Whole call scenarios (fixtures/crosscheck/scenarios.py), drawn independently of the boundary rows, are each made on
 devices under the layer (told to skip invalid calls), judged by the validator and sent to the layer; the layer
 must name the first stage (parameters, handles, state) of the validator's rules, through the catalogue's aliases,
 or the difference must be explained in fixtures/rules/layer_differences.json.  Hypothesis shrinks each group of
@@ -15,9 +15,9 @@ import os
 
 import pytest
 
-from vkmap_cts.fixtures.access.layer import installed_version, layer_unusable_reason
-from vkmap_cts.fixtures.access.layer_bench import Bench
-from vkmap_cts.fixtures.judge.layer_fuzz import Tally, fuzz, run
+from vkmap_cts.fixtures.crosscheck.bench import Bench
+from vkmap_cts.fixtures.crosscheck.fuzz import Tally, fuzz, run
+from vkmap_cts.fixtures.crosscheck.layer import installed_version, layer_unusable_reason
 from vkmap_cts.fixtures.plugins.options import ENV_LAYER, ENV_UUID
 from vkmap_cts.fixtures.vk.abi import api_version_string
 

@@ -28,7 +28,7 @@ from vkmap_cts.fixtures.judge.strategies import allocation_sizes
 from vkmap_cts.fixtures.rules.coverage import require, violates
 from vkmap_cts.fixtures.vk import abi
 from vkmap_cts.fixtures.vk.arguments import LegacyMapCall, LegacyUnmapCall
-from vkmap_cts.fixtures.vk.state import OBJECTS
+from vkmap_cts.fixtures.vk.recording import PROCESS
 
 SIZE = 8192
 
@@ -89,8 +89,8 @@ def test_unmap_boundary_row(device, memory_pool, host_visible_types, row, mapped
 
 
 MAP_DRAWN = [
-    no_live_handle("VUID-vkMapMemory-device-parameter", "device", OBJECTS.devices, "VkDevice"),
-    no_live_handle("VUID-vkMapMemory-memory-parameter", "memory", OBJECTS.memories, "VkDeviceMemory"),
+    no_live_handle("VUID-vkMapMemory-device-parameter", "device", PROCESS.objects.devices, "VkDevice"),
+    no_live_handle("VUID-vkMapMemory-memory-parameter", "memory", PROCESS.objects.memories, "VkDeviceMemory"),
     undefined_flag_bits("VUID-vkMapMemory-flags-parameter", "VkMemoryMapFlagBits"),
     *drawn_range_rows("VUID-vkMapMemory-offset-00679", "VUID-vkMapMemory-size-00680", "VUID-vkMapMemory-size-00681"),
 ]
@@ -108,8 +108,8 @@ def test_map_drawn_violation(device, memory_pool, host_visible_types, row, alloc
 
 
 UNMAP_DRAWN = [
-    no_live_handle("VUID-vkUnmapMemory-device-parameter", "device", OBJECTS.devices, "VkDevice"),
-    no_live_handle("VUID-vkUnmapMemory-memory-parameter", "memory", OBJECTS.memories, "VkDeviceMemory"),
+    no_live_handle("VUID-vkUnmapMemory-device-parameter", "device", PROCESS.objects.devices, "VkDevice"),
+    no_live_handle("VUID-vkUnmapMemory-memory-parameter", "memory", PROCESS.objects.memories, "VkDeviceMemory"),
 ]
 
 

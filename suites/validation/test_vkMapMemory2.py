@@ -11,17 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.judge.boundaries import command_rows, invalid, map_row, no_live_handle, params, valid
-from vkmap_cts.fixtures.rules.coverage import require_entry
+from vkmap_cts.fixtures.rules.coverage import entry_points
 from vkmap_cts.fixtures.vk.arguments import MAP2_ENTRIES
-from vkmap_cts.fixtures.vk.state import OBJECTS
+from vkmap_cts.fixtures.vk.recording import PROCESS
 
-entries = pytest.mark.parametrize("entry", MAP2_ENTRIES)
+entries = entry_points("entry", MAP2_ENTRIES)
 
 ROWS = [
     *command_rows(
         "VUID-vkMapMemory2-device-parameter", "VUID-vkMapMemory2-pMemoryMapInfo-parameter", "VkMemoryMapInfo"
     ),
-    no_live_handle("VUID-vkMapMemory2-device-parameter", "device", OBJECTS.devices, "VkDevice"),
+    no_live_handle("VUID-vkMapMemory2-device-parameter", "device", PROCESS.objects.devices, "VkDevice"),
     valid("VUID-vkMapMemory2-ppData-parameter", "ppData = a writable pointer"),
     invalid("VUID-vkMapMemory2-ppData-parameter", "ppData = NULL", pp_data=False),
 ]
@@ -35,7 +35,6 @@ def test_boundary_row(device, memory_pool, host_visible_types, entry, row, data)
     ppData, or a device handle drawn from those that name no live VkDevice, is refused with exactly its VUID (the parent
     rule is not judged
     without a device)."""
-    require_entry(device, entry)
     with memory_pool.lease(host_visible_types[0], 4096) as mem:
         if map_row(device, row, row.call(mem.map2_call, entry=entry, **row.draw(data)), device.driver.map2):
             mem.unmap2()

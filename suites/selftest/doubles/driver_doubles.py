@@ -6,6 +6,8 @@ Run only by suites/selftest/test_isolation.py, in a child pytest with -n 1.
 import ctypes
 import os
 
+from vkmap_cts.fixtures.vk.errors import RuleBroken
+
 
 def test_passing_neighbour():
     assert True
@@ -30,11 +32,11 @@ def test_flaky_driver(tmp_path_factory):
     marker = os.path.join(os.environ["DOUBLES_STATE"], "flaky-once")
     if not os.path.exists(marker):
         open(marker, "w").close()
-        raise AssertionError("GUARANTEE-map-success: fails on the first attempt only")
+        raise RuleBroken("GUARANTEE-map-success", "fails on the first attempt only")
 
 
 def test_failing_driver():
-    raise AssertionError("GUARANTEE-map-success: always fails")
+    raise RuleBroken("GUARANTEE-map-success", "always fails")
 
 
 def test_zz_last_test_before_a_teardown_crash(request):
@@ -80,7 +82,7 @@ def test_driver_that_crashes_while_hypothesis_shrinks(tmp_path_factory):
             ctypes.string_at(0)
         if x > 10:
             open(marker, "w").close()
-            raise AssertionError(f"GUARANTEE-map-success: {x} > 10")
+            raise RuleBroken("GUARANTEE-map-success", f"{x} > 10")
 
     inner()
 
@@ -97,7 +99,7 @@ def test_isolated_double_that_crashes_its_process():
 @pytest.mark.isolated
 def test_isolated_double_that_fails():
     """Marked isolated: its child's failure message is its own."""
-    raise AssertionError("GUARANTEE-map-success: a failure inside the isolated child")
+    raise RuleBroken("GUARANTEE-map-success", "a failure inside the isolated child")
 
 
 def test_zzz_after_the_isolated_ones():
