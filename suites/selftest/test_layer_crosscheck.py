@@ -21,6 +21,7 @@ class _Driver:
 
     def __init__(self):
         self.recording = Recording()  # where compare() logs the comparison, in the test's recording
+        self.recording.layer = layer.Active(type("Instance", (), {"messages": []})())
 
 
 def _compare(monkeypatch, validator, theirs, call=None, driver=None):

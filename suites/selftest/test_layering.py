@@ -216,31 +216,31 @@ def _edited_plan(old: str, new: str) -> Plan:
 
 
 def test_a_wrong_plan_is_caught():
-    """Self-test of the comparison: a plan whose judge row leaves out `crosscheck` (which judge's oracles import), one
-    without the cross-check's row, one with a row of a folder the code lacks, and one that lets a layer import its
+    """Self-test of the comparison: a plan whose judge row leaves out `access` (which judge's oracles import), one
+    without the judge floor's row, one with a row of a folder the code lacks, and one that lets a layer import its
     peer each fail it."""
-    judge_row = "| `vk`, `rules`, `access`, `reproduce`, `crosscheck` |\n"
-    fewer = _edited_plan(judge_row, "| `vk`, `rules`, `access`, `reproduce` |\n")
-    assert upward(ROOT / "fixtures" / "judge" / "oracles.py", plan=fewer) == [
-        "fixtures.judge imports vkmap_cts.fixtures.crosscheck.layer (fixtures.crosscheck): the plan's row of "
-        "fixtures.judge does not allow it"
-    ]
+    judge_row = "| `vk`, `rules`, `access`, `reproduce` |\n"
+    fewer = _edited_plan(judge_row, "| `vk`, `rules`, `reproduce` |\n")
+    assert (
+        "fixtures.judge imports vkmap_cts.fixtures.access.driver (fixtures.access): the plan's row of fixtures.judge "
+        "does not allow it"
+    ) in upward(ROOT / "fixtures" / "judge" / "oracles.py", plan=fewer)
     assert fewer.errors == [] and plan_against_checkout(fewer, units_in_code(), None) == []
 
-    crosscheck_row = next(
-        line for line in HOUSE.read_text().splitlines() if line.startswith("| `fixtures/crosscheck/`")
-    )
-    missing = _edited_plan(crosscheck_row + "\n", "")
+    judge_floor = next(line for line in HOUSE.read_text().splitlines() if line.startswith("| `fixtures/judge/`"))
+    missing = _edited_plan(judge_floor + "\n", "")
     assert plan_against_checkout(missing, units_in_code(), None) == [
-        "fixtures/crosscheck/ is in the code but not in the plan"
+        f"fixtures/{room}/ is in the code but not in the plan" for room in ("crosscheck", "judge", "provoke")
     ]
     assert not all(unit_of(module_of(p), missing) for p in SOURCES)
 
-    ghost = _edited_plan("| `fixtures/crosscheck/` |", "| `fixtures/crosscheck/`, `fixtures/ghost/` |")
+    ghost = _edited_plan("`fixtures/crosscheck/` |", "`fixtures/crosscheck/`, `fixtures/ghost/` |")
     assert plan_against_checkout(ghost, units_in_code(), None) == ["fixtures/ghost/ is in the plan but not in the code"]
 
-    peer = _edited_plan(judge_row, "| `vk`, `rules`, `access`, `reproduce`, `crosscheck`, `provoke` |\n")
-    assert peer.errors == ["fixtures/judge/, fixtures/provoke/ may import `provoke`, which is no layer above it"]
+    peer = _edited_plan(judge_row, "| `vk`, `rules`, `access`, `reproduce`, `provoke` |\n")
+    assert peer.errors == [
+        "fixtures/judge/, fixtures/provoke/, fixtures/crosscheck/ may import `provoke`, which is no layer above it"
+    ]
 
     stray = plan_against_checkout(PLAN, units_in_code(), {"fixtures/", "docs/"})
     assert stray == ["docs/ is in the checkout but not in the plan"]

@@ -47,8 +47,8 @@ def test_a_range_given_up_after_a_placed_map_is_never_unmapped_by_the_suite():
     import ctypes
     import mmap
 
-    from vkmap_cts.fixtures.vk.recording import PROCESS
     from vkmap_cts.fixtures.vk.process_maps import readable
+    from vkmap_cts.fixtures.vk.recording import PROCESS
 
     page = mmap.PAGESIZE
     with reserved(3 * page, page) as address:
