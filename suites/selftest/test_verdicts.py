@@ -142,13 +142,14 @@ def test_the_verdict_of_suite_errors_alone_is_internal_error():
 
 def test_an_isolated_child_that_died_after_a_failed_check_broke_that_checks_rule(monkeypatch):
     """The child died after its journal recorded a failed check: the parent's verdict is that check's RuleBroken, its
-    rule read from the journal's event, with the crash told after the check's line."""
+    rule and what was observed read from the journal's event (fields, never its message's text), with the crash told
+    after the check's line."""
     from types import SimpleNamespace
 
     from vkmap_cts.fixtures.plugins import isolation
 
     monkeypatch.setattr(isolation, "reproduce_for", lambda *args: {"reason": "not made here"})
-    check = {"op": "check", "passed": False, "rule": "GUARANTEE-map-success", "message": RULED}
+    check = {"op": "check", "passed": False, "rule": "GUARANTEE-map-success", "message": RULED, "observed": OBSERVED}
     snapshot = {"events": [check, {"op": "call", "entry": "vkUnmapMemory2KHR"}]}
     item = SimpleNamespace(nodeid="t", config=None, user_properties=[])
     with pytest.raises(RuleBroken) as failed:
