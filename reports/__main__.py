@@ -1,12 +1,16 @@
 """Many runs, one picture.
 
-    python -m vkmap_cts.reports merge RUN[=LABEL]... [-o DIR]   runs (devices, hosts, driver builds, shards) into one
-    report python -m vkmap_cts.reports diff OLD NEW [--allow KIND]     what regressed and what got fixed; exit 1 on a
-    regression
-    python -m vkmap_cts.reports ids [--write]                  the test ID list against the tests collected
-    now; exit 1 on a difference (--write rewrites it)
+    python -m vkmap_cts.reports merge RUN[=LABEL]... [-o DIR] [--gate [--baseline FILE]]
+        runs (devices, hosts, driver builds, shards) into one report
+    python -m vkmap_cts.reports diff OLD NEW [--allow KIND]
+        what regressed and what got fixed; exit 1 on a regression
+    python -m vkmap_cts.reports ids [--write]
+        the test ID list against the tests collected now; exit 1 on a difference (--write rewrites it)
 
-RUN, OLD and NEW are results.json files or the report directories that hold them.
+An installed copy has the first two as ``vkmap-cts merge`` and ``vkmap-cts diff``.  RUN, OLD and NEW
+are results.json files or the report directories that hold them.  A merged folder holds every file
+its pages link to: each run's standalone reproducers are copied from its folder (into
+reproducers/LABEL/ where the merge keeps runs apart), and one a run's folder lacks is not linked.
 
 A run goes by its label: LABEL where given, else the run's --run-label, else its device
 (with the deviceUUID's first digits), driver and driver version.  Runs of one label whose
@@ -21,15 +25,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import sys
 from pathlib import Path
 
-from vkmap_cts.reports import gate, model, render, test_ids
+from vkmap_cts.reports import gate, model, render, scope, test_ids
 from vkmap_cts.reports.model import FAILING
 
 # What diff calls a regression, by kind; each can be allowed with --allow KIND.
 REGRESSIONS = {
     "fail": "a test that did not fail now fails, crashes or times out",
+    "fail-changed": "a test that failed now fails another way (Fail -> Crash or Timeout): deqp-runner's status is the "
+    "new failure, not ExpectedFail",
     "new-fail": "a test the old run did not have fails, crashes or times out",
     "not-supported": "a test that passed is now NotSupported (the driver stopped exposing what it needs)",
 }
@@ -103,7 +111,8 @@ def merge(runs: list[tuple[str, dict]]) -> dict:
                 merged = alignment.setdefault(key, {})
                 for a, n in hist.items():
                     merged[a] = merged.get(a, 0) + n
-    summary = model.summarise(tests)
+    stopped = merged_ending(docs)
+    summary = model.summarise(tests, stopped is None)
     summary["alignment"] = alignment
     return {
         "schemaVersion": 1,
@@ -115,12 +124,31 @@ def merge(runs: list[tuple[str, dict]]) -> dict:
             "host": ", ".join(sorted({d["run"]["host"] for d in docs})),
             "label": groups[0][0] if len(groups) == 1 else None,
             "merged": len(docs),
+            **({"scope": stopped} if stopped else {}),
         },
         **({"driver": devices[0]} if len(groups) == 1 else {}),
         "devices": devices,
         "runs": [{"label": name, "shards": len(members)} for name, members in groups],
         **summary,
         "sideBySide": side_by_side(groups) if len(groups) > 1 else [],
+    }
+
+
+def merged_ending(docs: list[dict]) -> dict | None:
+    """The scope of a merge where a run in it did not reach every test it selected (None where each did): the counts
+    summed, the ending of those runs, and which runs they were."""
+    scopes = [(d["run"].get("scope") or {}) for d in docs]
+    stopped = [(label(d), s) for d, s in zip(docs, scopes, strict=True) if not scope.complete(s)]
+    if not stopped:
+        return None
+    kinds = {s["ending"] for _, s in stopped}
+    total = {k: sum(s.get(k, s.get("ran", 0)) for s in scopes) for k in ("ran", "collected", "selected")}
+    return {
+        "partial": None,
+        **total,
+        "notRun": total["collected"] - total["ran"],
+        "ending": kinds.pop() if len(kinds) == 1 else "stopped",
+        "stoppedBy": "; ".join(f"{s.get('stoppedBy')} (the run {name})" for name, s in stopped),
     }
 
 
@@ -138,10 +166,15 @@ def side_by_side(groups: list[tuple[str, list[dict]]]) -> list[dict]:
 
 
 def diff(old: dict, new: dict) -> dict[str, list]:
-    """Every test that changed, by what changed; the regression kinds (REGRESSIONS) among them."""
+    """Every test that changed, by what changed; the regression kinds (REGRESSIONS) among them.  A test skipped in
+    one run and not the other ("host": the test host lacked something, such as a validation layer, or the run an
+    option, or it was never reached) is no change of the driver's."""
     before = {t["nodeid"]: t["outcome"] for t in old["tests"]}
     after = {t["nodeid"]: t["outcome"] for t in new["tests"]}
-    out = {"fail": [], "new-fail": [], "not-supported": [], "fixed": [], "changed": [], "added": [], "removed": []}
+    out = {
+        k: []
+        for k in ("fail", "fail-changed", "new-fail", "not-supported", "fixed", "host", "changed", "added", "removed")
+    }
     for nodeid in sorted(set(before) | set(after)):
         a, b = before.get(nodeid), after.get(nodeid)
         if a is None:
@@ -150,10 +183,17 @@ def diff(old: dict, new: dict) -> dict[str, list]:
             out["removed"].append((nodeid, a))
         elif a not in FAILING and b in FAILING:
             out["fail"].append((nodeid, f"{a} -> {b}"))
+        elif a != b and gate.status(b, a if a in model.DRIVER_FAILING else None) in FAILING:
+            # The old run read as the new one's baseline (deqp-runner's last failures.csv): Fail -> Crash is a Crash.
+            out["fail-changed"].append((nodeid, f"{a} -> {b}"))
         elif a == "Pass" and b == "NotSupported":
             out["not-supported"].append((nodeid, f"{a} -> {b}"))
         elif a in FAILING and b not in FAILING:
             out["fixed"].append((nodeid, f"{a} -> {b}"))
+        elif gate.kind(gate.status(b, a if a in model.DRIVER_FAILING else None)) == "UnexpectedImprovement":
+            out["fixed"].append((nodeid, f"{a} -> {b}"))  # Crash -> Fail: better, though not yet a pass
+        elif a != b and "Skip" in (a, b):  # the test host, the run's options or its end: no change of the driver's
+            out["host"].append((nodeid, f"{a} -> {b}"))
         elif a != b:
             out["changed"].append((nodeid, f"{a} -> {b}"))
     return out
@@ -165,10 +205,9 @@ def _run_arg(arg: str) -> tuple[str | None, str]:
     return (name or None) if sep else None, path
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m vkmap_cts.reports", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def main(argv: list[str], prog: str = "python -m vkmap_cts.reports") -> int:
+    """``prog``: the command as the user typed it (``vkmap-cts`` runs merge and diff for an installed copy)."""
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True)
     m = sub.add_parser("merge", help="merge runs into one report")
     m.add_argument("runs", nargs="+", metavar="RUN[=LABEL]")
@@ -180,6 +219,14 @@ def main(argv: list[str]) -> int:
     )
     m.add_argument(
         "--baseline", metavar="FILE", help="with --gate: the driver's expected failures (deqp-runner's fails.txt)"
+    )
+    m.add_argument(
+        "--allow-improvements",
+        action="store_true",
+        help="with --gate: an expected failure that now passes or fails less (UnexpectedImprovement) is a warning",
+    )
+    m.add_argument(
+        "--flakes", metavar="FILE", help="with --gate: deqp-runner's flakes.txt, whose failures are KnownFlake"
     )
     d = sub.add_parser("diff", help="regressions and fixes between two runs; exit 1 on a regression")
     d.add_argument("old")
@@ -204,29 +251,75 @@ def main(argv: list[str]) -> int:
         return 4
 
 
+def carry_reproducers(runs: list[tuple[str, dict]], folders: list[Path]) -> list[tuple[Path, str]]:
+    """The reproducers a merge of ``runs`` (read from ``folders``) links to: each failing test's ``standalone`` file,
+    under reproducers/LABEL/ where the runs are kept apart (their test IDs, and so file names, can meet), its build
+    command with it; a file its run's folder lacks is unlinked, with the reason.  Returns (source, path in the merged
+    folder) of each file to copy."""
+    groups = group(runs)
+    folder_of = {id(doc): folder for (_, doc), folder in zip(runs, folders, strict=True)}
+    copies = []
+    for name, doc in ((name, doc) for name, docs in groups for doc in docs):
+        folder = folder_of[id(doc)]
+        place = f"reproducers/{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}" if len(groups) > 1 else "reproducers"
+        for t in doc["tests"]:
+            sa = t.get("standalone") or {}
+            if not sa.get("file"):
+                continue
+            source = folder / sa["file"]
+            if not source.is_file():
+                shown = f", which showed the bug {sa['reproduced']} times of {sa['runs']}" if sa.get("runs") else ""
+                t["standalone"] = {"reason": f"the merged run's folder {folder} lacks its {sa['file']}{shown}"}
+                continue
+            moved = f"{place}/{Path(sa['file']).name}"
+            command = (sa.get("command") or "").replace("cd reproducers ", f"cd {place} ", 1)
+            t["standalone"] = {**sa, "file": moved, **({"command": command} if sa.get("command") else {})}
+            copies.append((source, moved))
+    return copies
+
+
 def _merge(args, notes: test_ids.Notes) -> int:
-    runs = []
+    runs, folders = [], []
     for arg in args.runs:
         name, path = _run_arg(arg)
         doc = load(path, notes)
         runs.append((name or label(doc), doc))
+        folders.append(Path(path) if Path(path).is_dir() else Path(path).parent)
+    copies = carry_reproducers(runs, folders)
     doc = merge(runs)
     # The gate judges before anything is written, so that the merged report holds its verdict and exit status.
-    status = 0
+    status, withheld = 0, None
     if args.gate:
         try:
             expected = gate.load(Path(args.baseline), notes) if args.baseline else {}
         except (OSError, ValueError) as e:
             raise InputError(f"--baseline {e}") from None
-        doc["gate"] = gate.judged(doc["tests"], expected, args.baseline or "(no baseline: every failure is new)")
+        try:
+            flakes = gate.load_patterns(Path(args.flakes), "--flakes", notes) if args.flakes else []
+        except (OSError, ValueError) as e:
+            raise InputError(f"--flakes {e}") from None
+        doc["gate"] = gate.judged(
+            doc["tests"],
+            expected,
+            args.baseline or "(no baseline: every failure is new)",
+            allow_improvements=args.allow_improvements,
+            flakes=flakes,
+        )
+        withheld = scope.withhold(doc)
         status = doc["gate"]["exitStatus"]
+    else:
+        gate.forget(doc["tests"])  # the statuses of a gate the merged runs had are not this report's
     _warn(notes)
     doc["run"]["exitStatus"] = status
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    for source, moved in copies:
+        (out / moved).parent.mkdir(parents=True, exist_ok=True)
+        if source.resolve() != (out / moved).resolve():
+            shutil.copyfile(source, out / moved)
     (out / "results.json").write_text(json.dumps(doc, indent=1))
     render.write_all(doc, out)
-    for line in gate.lines(doc["gate"], doc["tests"]) if args.gate else []:
+    for line in [*(gate.lines(doc["gate"], doc["tests"]) if args.gate else []), *([withheld] if withheld else [])]:
         print(line)
     print(
         f"merged {len(runs)} results into {len(doc['runs'])} runs ({'; '.join(r['label'] for r in doc['runs'])}): "
@@ -243,7 +336,8 @@ def _diff(args, notes: test_ids.Notes) -> int:
     result = diff(old, new)
     print(f"diff {label(old)} -> {label(new)}")
     for key in result:
-        print(f"{key}: {len(result[key])}" + (" (allowed)" if key in args.allow else ""))
+        host = " (a Skip in one run: the test host or the run, not the driver)" if key == "host" and result[key] else ""
+        print(f"{key}: {len(result[key])}" + (" (allowed)" if key in args.allow else "") + host)
         for nodeid, what in result[key][:200]:
             print(f"  {what:<24} {nodeid}")
     failing = [k for k in REGRESSIONS if result[k] and k not in args.allow]

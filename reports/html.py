@@ -16,7 +16,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from vkmap_cts.fixtures.reproduce.confirm import outcome as standalone_outcome
-from vkmap_cts.reports import bug_reports, model
+from vkmap_cts.reports import bug_reports, gate, model
+from vkmap_cts.reports import scope as scopes
 
 COLOURS = {
     "Pass": "#1a7f37",
@@ -31,6 +32,12 @@ COLOURS = {
     "NoSide": "#eaeef2",
     "NotApplicable": "#57606a",
     "NoTests": "#57606a",
+    # The gate's statuses (reports/gate.py), by kind: UnexpectedImprovement(Pass) is an UnexpectedImprovement.
+    "ExpectedFail": "#6e7781",
+    "KnownFlake": "#9a6700",
+    "Missing": "#bc4c00",
+    "UnexpectedImprovement": "#0969da",
+    "Incomplete": "#9a6700",
 }
 # The per-test table's order: what needs reading first; the failing outcomes start unfolded.
 TABLE_ORDER = ("InternalError", "Crash", "Timeout", "Fail", "Flake", "NotSupported", "Skip", "Pass")
@@ -52,7 +59,7 @@ def _template():
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["colour"] = lambda outcome: COLOURS.get(outcome, "#57606a")
+    env.globals["colour"] = lambda outcome: COLOURS.get(outcome, COLOURS.get(gate.kind(str(outcome)), "#57606a"))
     return env.get_template("report.html.j2")
 
 
@@ -62,7 +69,7 @@ def page(doc: dict) -> dict:
     devices = model.devices(doc)
     counts = model.counts(tests)
     failing = {t["nodeid"]: t for t in tests if t["outcome"] in model.FAILING + ("Flake",)}
-    views = {nodeid: _failure(t, anchor("t-", nodeid)) for nodeid, t in failing.items()}
+    views = {nodeid: _failure(t, anchor("t-", nodeid), doc.get("gate")) for nodeid, t in failing.items()}
     groups = doc["failureGroups"] if "failureGroups" in doc else model.failure_groups(tests)
     rules, grouped = [], set()
     for g in groups:
@@ -86,8 +93,10 @@ def page(doc: dict) -> dict:
     scope = (doc.get("run") or {}).get("scope") or {}
     return {
         "verdict": doc["verdict"],
-        "gate": _gate(doc.get("gate"), views),
+        "gate": _gate(doc.get("gate"), views, tests),
         "scope": scope,
+        "ended": None if scopes.complete(scope) else scopes.describe(scope),
+        "reasons": [(o, what, model.reasons(tests, o)) for o, what in model.NOT_RUN if o in counts],
         "not_applicable": (doc.get("run") or {}).get("notApplicable"),
         "exit_status": (doc.get("run") or {}).get("exitStatus"),
         "start": (doc.get("run") or {}).get("start"),
@@ -125,15 +134,20 @@ def _reproducer_href(path: str | None) -> str | None:
     return path if "/" in path else f"reproducers/{path}"
 
 
-def _failure(t: dict, element_id: str) -> dict:
-    """What one failing test shows: its one-line reason, the sentence it breaks, how to re-run and reproduce it."""
+def _failure(t: dict, element_id: str, g: dict | None = None) -> dict:
+    """What one failing test shows: its one-line reason, what the gate made of it (``g``: the run's gate, if any:
+    expected or new) and the next step, the sentence it breaks, how to re-run and reproduce it."""
     sa = t.get("standalone") or {}
     r = t.get("reproducer") or {}
+    said = gate.judgement(t, g)
     return {
         "nodeid": t["nodeid"],
         "anchor": element_id,
         "outcome": t["outcome"],
         "reason": one_line(t),
+        "mark": _mark(t, g, said),
+        "judged": gate.note(t, g),
+        "next": gate.next_step(t, g),
         "rule": t.get("rule"),
         "sentence": t.get("sentence"),
         "source": t.get("source"),
@@ -154,6 +168,18 @@ def _failure(t: dict, element_id: str) -> dict:
     }
 
 
+def _mark(t: dict, g: dict | None, said: tuple[str, str] | None) -> str | None:
+    """A failure's mark beside its ID: new (it fails the gate), expected (the baseline expects it), not gated (the run
+    had no baseline); none for the suite's own error, which is no verdict about the driver."""
+    if t["outcome"] == "InternalError":
+        return None
+    if not g:
+        return "not gated"
+    if said and gate.fails_gate(said[0], g.get("allowImprovements", False)):
+        return "new"
+    return "expected" if said and said[0] in ("ExpectedFail", "KnownFlake") else None
+
+
 def one_line(t: dict) -> str:
     """A failing test's one line: ``model.lead``'s (its check's message), else the first line of what it left (never the
     outcome alone)."""
@@ -164,19 +190,26 @@ def one_line(t: dict) -> str:
     return line
 
 
-def _gate(g: dict | None, views: dict) -> dict | None:
+def _gate(g: dict | None, views: dict, tests: list[dict]) -> dict | None:
+    """The gate beside the verdict: its counts by deqp-runner's statuses, and what it says of each result that fails
+    it (or that it allows, or a flake no one named), linked to the failure below."""
     if not g:
         return None
-
-    def linked(nodeids):
-        return [(n, views[n]["anchor"] if n in views else None) for n in nodeids]
-
+    allowed = g.get("allowImprovements", False)
     return {
         **g,
-        "new": linked(g.get("newFailures") or []),
-        "unexpected": linked(g.get("unexpectedPasses") or []),
-        "expected_n": len(g.get("expected") or []),
-        "flakes_n": len(g.get("flakes") or []),
+        "failing_n": len(gate.failing_of(g)),
+        "shown": [(s, n) for s, n in (g.get("statuses") or {}).items() if s not in ("Pass", "Skip", "NotSupported")],
+        "told": [
+            {
+                "nodeid": t["nodeid"],
+                "anchor": views[t["nodeid"]]["anchor"] if t["nodeid"] in views else None,
+                "status": s,
+                "why": why,
+                "fails": gate.fails_gate(s, allowed),
+            }
+            for t, s, why in gate.told(g, tests)
+        ],
     }
 
 

@@ -27,10 +27,11 @@ MANPAGE_CODES = (
 REGISTRY_ONLY_CODES = ("VK_ERROR_UNKNOWN", "VK_ERROR_VALIDATION_FAILED")
 
 
-def summarise(tests: list[dict]) -> dict:
-    """The parts of a results document derived from its tests: verdict, counts and the tables."""
+def summarise(tests: list[dict], complete: bool = True) -> dict:
+    """The parts of a results document derived from its tests: verdict, counts and the tables.  ``complete``: the run
+    reached every test it selected (reports/scope.py's ``complete``)."""
     return {
-        "verdict": verdict(tests),
+        "verdict": verdict(tests, complete),
         "counts": counts(tests),
         "tests": tests,
         "vuidMatrix": vuid_matrix(tests, catalogue.entries()),
@@ -40,12 +41,37 @@ def summarise(tests: list[dict]) -> dict:
     }
 
 
-def verdict(tests: list[dict]) -> str:
-    if not tests:
-        return "NoTests"
+def verdict(tests: list[dict], complete: bool = True) -> str:
+    """The driver's verdict, the one rule every report uses: Fail on a failure of the driver's, else InternalError on
+    the suite's own error, else Incomplete where the run did not reach every test it selected (it was interrupted or
+    stopped: nothing is claimed about the rest), else Pass (NoTests where nothing was selected)."""
     if any(t["outcome"] in DRIVER_FAILING for t in tests):
         return "Fail"
-    return "InternalError" if any(t["outcome"] == "InternalError" for t in tests) else "Pass"
+    if any(t["outcome"] == "InternalError" for t in tests):
+        return "InternalError"
+    if not complete:
+        return "Incomplete"
+    return "Pass" if tests else "NoTests"
+
+
+# The outcomes of tests that did not run, each listed by reason at the top of every report, and what its reasons tell.
+NOT_RUN = (
+    ("NotSupported", "what the driver lacks"),
+    ("Skip", "what the test host or the run lacks, or tests the run never reached: nothing about the driver"),
+)
+
+
+def reasons(tests: list[dict], outcome: str) -> list[dict]:
+    """The tests of ``outcome`` (NotSupported: what the driver lacks; Skip: what the test host or the run lacks)
+    grouped by their reason, the first line of what they said, most tests first."""
+    by: dict[str, list[str]] = {}
+    for t in tests:
+        if t["outcome"] == outcome:
+            lines = (t.get("details") or "").strip().splitlines()
+            reason = lines[0].removeprefix(outcome + ": ") if lines else "no reason given"
+            by.setdefault(reason, []).append(t["nodeid"])
+    ordered = sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [{"reason": r, "count": len(n), "tests": n} for r, n in ordered]
 
 
 def failure_groups(tests: list[dict]) -> list[dict]:

@@ -10,15 +10,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from vkmap_cts.fixtures.reproduce.confirm import outcome, summary
-from vkmap_cts.reports import bug_reports, html, model, scope
+from vkmap_cts.reports import bug_reports, gate, html, model, scope
 
 
 def write_all(doc: dict, out: Path) -> list[Path]:
     """Write every output of one run (or of a merge) into ``out``."""
     files = {
         "junit.xml": junit(doc),
-        "results.csv": deqp_csv(doc["tests"]),
-        "failures.csv": deqp_csv([t for t in doc["tests"] if t["outcome"] in model.FAILING + ("Flake",)]),
+        "results.csv": deqp_csv(gate.csv_tests(doc)),
+        "failures.csv": deqp_csv(gate.csv_tests(doc, failures=True)),
         "summary.md": summary_md(doc),
         "report.html": html.report(doc),
     }
@@ -31,22 +31,16 @@ def write_all(doc: dict, out: Path) -> list[Path]:
 
 
 def deqp_csv(tests: list[dict]) -> str:
-    """deqp-runner's results.csv form: ``test,status,duration`` lines, no header."""
-    return "".join(f"{t['nodeid'].replace(',', ';')},{t['outcome']},{t['duration']:.3f}\n" for t in tests)
+    """deqp-runner's results.csv form: ``test,status,duration`` lines, no header; the status is the gate's
+    (reports/gate.py: ExpectedFail, UnexpectedImprovement(Pass), Missing...) where a baseline judged the run."""
+    return "".join(f"{t['nodeid'].replace(',', ';')},{gate.status_of(t)},{t['duration']:.3f}\n" for t in tests)
 
 
 def junit(doc: dict) -> str:
+    """JUnit XML: a testcase a test; under a gate, a result that fails it is a failure or an error whose message names
+    the change ("Crash: expected Fail by fails.txt:7, got Crash"), and a failure it expects is skipped, saying so."""
     tests = doc["tests"]
-    c = model.counts(tests)
-    suite = ET.Element(
-        "testsuite",
-        name="vkmap-cts",
-        tests=str(len(tests)),
-        failures=str(c.get("Fail", 0) + c.get("Timeout", 0)),
-        errors=str(c.get("Crash", 0) + c.get("InternalError", 0)),
-        skipped=str(c.get("NotSupported", 0) + c.get("Skip", 0)),
-        time=f"{sum(t['duration'] for t in tests):.3f}",
-    )
+    suite = ET.Element("testsuite", name="vkmap-cts", tests=str(len(tests)))
     props = ET.SubElement(suite, "properties")
     for k, v in run_properties(doc):
         ET.SubElement(props, "property", name=k, value=v)
@@ -63,18 +57,38 @@ def junit(doc: dict) -> str:
         )
         tp = ET.SubElement(case, "properties")
         ET.SubElement(tp, "property", name="outcome", value=t["outcome"])
+        judged = t.get("gate") or {}
+        for key in ("status", "expected", "line"):
+            if judged.get(key):
+                ET.SubElement(tp, "property", name=f"gate.{key}", value=judged[key])
         for key in ("covers", "violates"):
             for vuid in t.get(key, []):
                 ET.SubElement(tp, "property", name=key, value=vuid)
-        if t["outcome"] in ("Fail", "Timeout"):
-            ET.SubElement(case, "failure", message=model.lead(t)).text = with_sentence(t)
-        elif t["outcome"] in ("Crash", "InternalError"):
-            ET.SubElement(case, "error", message=model.lead(t)).text = with_sentence(t)
-        elif t["outcome"] in ("NotSupported", "Skip"):
-            ET.SubElement(case, "skipped", message=(t.get("details") or t["outcome"])[:500])
-        elif t["outcome"] == "Flake":
-            ET.SubElement(tp, "property", name="flake_attempts", value=",".join(t.get("attempts", [])))
+        _junit_verdict(case, tp, t, doc.get("gate"))
+    kinds = [child.tag for case in suite.iter("testcase") for child in case if child.tag != "properties"]
+    for attr, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+        suite.set(attr, str(kinds.count(tag)))
+    suite.set("time", f"{sum(t['duration'] for t in tests):.3f}")
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _junit_verdict(case, tp, t: dict, g: dict | None) -> None:
+    """A testcase's failure, error or skipped element: by the gate's status where a baseline judged the run."""
+    status, said = gate.status_of(t), gate.note(t, g)
+    message = f"{said} -- {model.lead(t)}" if said and t["outcome"] != "Pass" else said or model.lead(t)
+    allowed = gate.kind(status) == "UnexpectedImprovement" and not gate.fails_gate(
+        status, bool((g or {}).get("allowImprovements"))
+    )
+    if status in ("ExpectedFail", "KnownFlake") or allowed:
+        ET.SubElement(case, "skipped", message=message[:1000])  # expected by the baseline, or an allowed improvement
+    elif status in ("Fail", "Timeout") or gate.kind(status) == "UnexpectedImprovement":
+        ET.SubElement(case, "failure", message=message).text = with_sentence(t)
+    elif status in ("Crash", "InternalError", "Missing"):
+        ET.SubElement(case, "error", message=message).text = with_sentence(t)
+    elif t["outcome"] in ("NotSupported", "Skip"):
+        ET.SubElement(case, "skipped", message=(t.get("details") or t["outcome"])[:500])
+    if t["outcome"] == "Flake":
+        ET.SubElement(tp, "property", name="flake_attempts", value=",".join(t.get("attempts", [])))
 
 
 def run_properties(doc: dict) -> list[tuple[str, str]]:
@@ -87,7 +101,11 @@ def run_properties(doc: dict) -> list[tuple[str, str]]:
     out += [
         ("scope", "partial" if s.get("partial") else "full"),
         ("scope.description", scope.describe(s)),
-        *((f"scope.{k}", str(s[k])) for k in ("partial", "ran", "collected", "notRun") if s.get(k) is not None),
+        *(
+            (f"scope.{k}", str(s[k]))
+            for k in ("partial", "ran", "collected", "notRun", "selected", "ending", "stoppedBy")
+            if s.get(k) is not None
+        ),
     ]
     g = doc.get("gate")
     if g:
@@ -96,7 +114,12 @@ def run_properties(doc: dict) -> list[tuple[str, str]]:
             ("gate.verdict", g["verdict"]),
             ("gate.exitStatus", str(g["exitStatus"])),
         ]
-        out += [(f"gate.{k}", str(len(g[k]))) for k in ("newFailures", "expected", "flakes", "unexpectedPasses")]
+        out += [("gate.convention", g.get("convention", gate.CONVENTION))]
+        out += [
+            (f"gate.{k}", str(len(g.get(k) or [])))
+            for k in ("failures", "newFailures", "expected", "improvements", "missing", "flakes")
+        ]
+        out += [(f"gate.status.{s}", str(n)) for s, n in (g.get("statuses") or {}).items()]
     if doc["verdict"] == "NotApplicable":
         out.append(("notApplicable", run.get("notApplicable") or ""))
         for i, d in enumerate(doc.get("devices") or []):
@@ -120,6 +143,23 @@ def with_sentence(t: dict) -> str:
 def standalone(t: dict) -> str | None:
     """One line on a failing test's standalone C reproducer: how often it reproduced, its file, the command."""
     return summary(t.get("standalone"))
+
+
+def reason_lines(doc: dict) -> list[str]:
+    """The terminal's account of the tests that did not run, by reason: NotSupported (what the driver lacks), then
+    Skip (what the test host or the run lacks, or a test the run never reached: nothing about the driver)."""
+    out = []
+    for o, what in model.NOT_RUN:
+        groups = model.reasons(doc.get("tests") or [], o)
+        if groups:
+            out.append(f"vkmap-cts: {sum(g['count'] for g in groups)} {o}, by reason ({what}):")
+            out += [f"  {g['count']:>4}  {_short(g['reason'], 200)}" for g in groups[:REASONS_SHOWN]]
+            if len(groups) > REASONS_SHOWN:
+                out.append(f"        and {len(groups) - REASONS_SHOWN} more reasons (summary.md, report.html)")
+    return out
+
+
+REASONS_SHOWN = 12  # reasons the terminal lists for an outcome; summary.md and report.html list every one
 
 
 def failure_lines(doc: dict) -> list[str]:
@@ -152,13 +192,9 @@ def failure_lines(doc: dict) -> list[str]:
 
 
 def expected_note(doc: dict, t: dict) -> str | None:
-    """What the gate made of a failing test: expected by the baseline, or new."""
-    g = doc.get("gate")
-    if not g:
-        return None
-    if t["nodeid"] in g["expected"]:
-        return f"expected by the baseline {g['baseline']}"
-    return f"NEW: not in the baseline {g['baseline']}" if t["nodeid"] in g["newFailures"] else None
+    """What the gate made of a test (reports/gate.py's words): "ExpectedFail: expected by fails.txt:7", "Crash:
+    expected Fail, got Crash (fails.txt:7); fails the gate", "Fail: NEW, not in the baseline ...; fails the gate"."""
+    return gate.note(t, doc.get("gate"))
 
 
 def _short(text: str, limit: int) -> str:
@@ -173,19 +209,16 @@ def summary_md(doc: dict) -> str:
     s = run.get("scope") or {}
     judged = doc["verdict"] != "NotApplicable"
     part = f" (partial: {s['ran']} of {s['collected']} tests; {_md(s['partial'])})" if s.get("partial") else ""
-    part = part if judged else ""
+    part = (f" ({_md(scope.ended(s))})" if not scope.complete(s) else part) if judged else ""
     g = doc.get("gate")
-    gate = f"; gate **{g['verdict']}**" if g else ""
+    gated = f"; gate **{g['verdict']}**" if g else ""
     status = f" — exit {run['exitStatus']}" if run.get("exitStatus") is not None else ""
-    lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**{part}{gate}{status}", ""]
+    lines = [f"## vkMapMemory2KHR conformance: **{doc['verdict']}**{part}{gated}{status}", ""]
     if judged:
         lines += [f"- scope: {_md(scope.describe(s))}" if s else "- scope: merged runs"]
     if g:
-        lines.append(
-            f"- gate against `{_md(g['baseline'])}`: **{g['verdict']}**, {len(g['newFailures'])} new failures, "
-            f"{len(g['expected'])} expected, {len(g['flakes'])} flakes, {len(g['unexpectedPasses'])} unexpected "
-            f"passes: the run exits {g['exitStatus']}; the driver's own verdict is {doc['verdict']}"
-        )
+        lines.append(f"- {_md(gate.summary_line(g))}; the driver's own verdict is {doc['verdict']}")
+        lines += [f"  - {_md(line.strip())}" for line in gate.lines(g, tests)[:-1]]
     if doc["verdict"] == "NotApplicable":
         lines.append(f"- nothing judged: {_md(run.get('notApplicable') or 'no device to judge')}")
     for d in model.devices(doc):
@@ -203,6 +236,11 @@ def summary_md(doc: dict) -> str:
             )
     if c:
         lines += ["", "| outcome | tests |", "| --- | --- |"] + [f"| {o} | {c[o]} |" for o in model.OUTCOMES if o in c]
+    for o, what in model.NOT_RUN:
+        groups = model.reasons(tests, o)
+        if groups:
+            lines += ["", f"### {o}, by reason ({what})", "", "| tests | reason |", "| --- | --- |"]
+            lines += [f"| {g['count']} | {_md(g['reason'])} |" for g in groups]
     groups = doc.get("failureGroups") or []
     if groups:
         lines += ["", f"### Rules broken ({len(groups)})", ""]

@@ -197,13 +197,15 @@ class ResultsWriter:
 
     OUTPUTS = ("results.json", "junit.xml", "results.csv", "failures.csv", "summary.md", "report.html")
 
-    def __init__(self, config, identity=lambda: None, collected_ids=list):
-        """``identity()`` and ``collected_ids()`` say, when asked, what the plugins that own them keep in config.stash:
-        the driver identity the controller probed (fixtures/plugins/device.py) and the IDs of the tests collected
-        (fixtures/plugins/results.py)."""
+    def __init__(self, config, identity=lambda: None, collected_ids=list, ending=lambda: None):
+        """``identity()``, ``collected_ids()`` and ``ending()`` say, when asked, what the plugins that own them keep in
+        config.stash: the driver identity the controller probed (fixtures/plugins/device.py), the IDs of the tests
+        collected (fixtures/plugins/results.py) and what stopped the run, where something did (kind and words, as
+        reports/scope.py's ENDINGS; fixtures/plugins/ending.py)."""
         self.config = config
-        self._identity, self._ids_collected = identity, collected_ids
+        self._identity, self._ids_collected, self._ending = identity, collected_ids, ending
         self.tests: dict[str, dict] = {}
+        self.finished: set[str] = set()  # the tests whose last phase was reported
         self.started = time.time()
         self.summary = None
         self.doc = None
@@ -231,6 +233,8 @@ class ResultsWriter:
         return self._identity()
 
     def pytest_runtest_logreport(self, report):
+        if self._interrupted() and outcome_of(report) == "Crash":
+            return  # a worker ended with the interrupted run: the test it ran was not reached, not crashed
         rec = self._record(report.nodeid)
         node = getattr(report, "node", None)  # the xdist worker that ran it
         if node is not None and "worker" not in rec:
@@ -239,6 +243,8 @@ class ResultsWriter:
         if "start" not in rec and getattr(report, "start", None):
             rec["start"] = round(report.start - self.started, 3)
         rec["duration"] += getattr(report, "duration", 0.0) or 0.0
+        if report.when in ("teardown", "???"):  # its last phase (xdist's "???": the worker running it died)
+            self.finished.add(report.nodeid)
         # An item's user_properties accumulate over its phases, and each phase's report carries all
         # of them so far: the latest report's counts are the test's counts, never summed across reports.
         counts: dict[str, int] = {}
@@ -275,6 +281,9 @@ class ResultsWriter:
             rec["outcome"] = "Flake"
 
     def build(self, exitstatus: int) -> dict:
+        if self._ending() is not None:  # a test the run cut off before its end, with nothing failed yet: not reached
+            for nodeid in [n for n, r in self.tests.items() if n not in self.finished and r["outcome"] == "Pass"]:
+                del self.tests[nodeid]
         tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
         flakes = gate.patterns_of(self.config, "--flakes")
         for rec in tests:
@@ -290,6 +299,19 @@ class ResultsWriter:
         for rec in tests:
             if rec["outcome"] in model.DRIVER_FAILING:
                 rec["rerun"] = rerun(base, rec)
+        selected = [n for n in self._ids_collected() if not scope.is_selftest(n)]
+        reached = sum(1 for r in tests if not scope.is_selftest(r["nodeid"]) and not r.get("notRun"))
+        ending = self._ending()
+        if ending is None and reached < len(selected):
+            ending = ("stopped", f"an unknown cause ({len(selected) - reached} selected tests never reported)")
+        s = scope.counted(
+            self.partial, reached, max(self.collected, len(selected), reached), len(selected) or None, ending
+        )
+        if ending is not None:  # every test selected is listed: those never reached as not run
+            self.not_run(selected, scope.not_run_reason(s))
+            tests = sorted(self.tests.values(), key=lambda r: r["nodeid"])
+            s["collected"] = max(s["collected"], sum(1 for r in tests if not scope.is_selftest(r["nodeid"])))
+            s["notRun"] = s["collected"] - reached
         conformance = [r for r in tests if not scope.is_selftest(r["nodeid"])]
         selftests = [r for r in tests if scope.is_selftest(r["nodeid"])]
         return {
@@ -312,12 +334,10 @@ class ResultsWriter:
                 "exitStatus": int(exitstatus),
                 "label": self.config.getoption("--run-label") or None,
                 "shard": self.config.getoption("--shard") or None,
-                "scope": scope.counted(
-                    self.partial, len(conformance), max(self.collected, len(conformance), self._collected_ids())
-                ),
+                "scope": s,
             },
             "driver": self.identity,
-            **model.summarise(conformance),
+            **model.summarise(conformance, scope.complete(s)),
             **({"selftests": {"counts": model.counts(selftests), "tests": selftests}} if selftests else {}),
             "slowestCalls": _slowest(conformance),
             **(
@@ -340,11 +360,12 @@ class ResultsWriter:
             )
             return None
         path = write_doc(self.doc, Path(self.config.getoption("--report-dir")))
-        self.summary = verdict_line(self.doc) + f"; results in {path}"
+        self.summary = verdict_line(self.doc) + f"; report {path.with_name('report.html')}"
         return path
 
-    def _collected_ids(self) -> int:
-        return sum(1 for n in self._ids_collected() if not scope.is_selftest(n))
+    def _interrupted(self) -> bool:
+        """The run was interrupted or terminated (its workers are ended with it)."""
+        return (self._ending() or ("",))[0] in ("interrupted", "terminated", "run-timeout")
 
     def _record(self, nodeid: str) -> dict:
         return self.tests.setdefault(
@@ -367,10 +388,11 @@ class ResultsWriter:
         rec["details"] = why + (f"\n\n{rec['details']}" if rec.get("details") else "")
 
     def not_run(self, nodeids: list[str], reason: str) -> None:
-        """Tests the run never reached (it stopped): Skip, with the reason, so the report lists every test."""
+        """Tests the run never reached (it stopped): Skip, with the reason, so the report lists every test; ``notRun``
+        keeps them out of the tests the run reached."""
         for nodeid in nodeids:
             if nodeid not in self.tests:
-                self._record(nodeid).update(outcome="Skip", details=reason)
+                self._record(nodeid).update(outcome="Skip", details=reason, notRun=True)
 
     def earlier_failures(self, rec: dict) -> list[str]:
         """The failures, crashes and timeouts that the same worker process had before ``rec``'s test."""
@@ -385,9 +407,10 @@ class ResultsWriter:
         return any(r["outcome"] in model.FAILING for r in (self.doc or {}).get("selftests", {}).get("tests", []))
 
     def pytest_terminal_summary(self, terminalreporter):
-        """The rules broken, one line each, then every failure with its reason and re-run command; the gate's lines
-        and the verdict come last (fixtures/plugins/results.py)."""
-        for line in render.failure_lines(self.doc or {}):
+        """What the driver lacks (NotSupported) and the host or the run (Skip), by reason; the rules broken, one line
+        each, then every failure with its reason and re-run command; the gate's lines and the verdict come last
+        (fixtures/plugins/results.py)."""
+        for line in render.reason_lines(self.doc or {}) + render.failure_lines(self.doc or {}):
             terminalreporter.write_line(line)
 
 
@@ -460,7 +483,7 @@ def report_not_applicable(config, err) -> None:
 def write_not_applicable(config, devices: list[dict], reason: str, exit_status: int) -> str:
     """A run that found no device to judge (no device exposes VK_KHR_map_memory2): its report says so, verdict
     NotApplicable, with every device the loader gave, so a job of a CI matrix over drivers shows why it judged
-    nothing.  Returns the verdict line, with where the results are."""
+    nothing.  Returns the verdict line, with where the report is."""
     now = _iso(time.time())
     doc = {
         "schemaVersion": SCHEMA_VERSION,
@@ -484,7 +507,7 @@ def write_not_applicable(config, devices: list[dict], reason: str, exit_status: 
         "devices": devices,
     }
     path = write_doc(doc, Path(config.getoption("--report-dir")))
-    return f"{verdict_line(doc)}; results in {path}"
+    return f"{verdict_line(doc)}; report {path.with_name('report.html')}"
 
 
 def verdict_line(doc: dict) -> str:
@@ -516,21 +539,27 @@ def verdict_line(doc: dict) -> str:
     g = doc.get("gate")
     if g:
         note += (
-            f"; gate {g['verdict']} against {g['baseline']} ({len(g['newFailures'])} new failures, "
-            f"{len(g['expected'])} expected)"
+            f"; gate {g['verdict']} against {g['baseline']} ({len(gate.failing_of(g))} failing the "
+            f"gate, {len(g['expected'])} ExpectedFail)"
         )
     if exit_status is not None:
         note += f"; exit {exit_status}"
     s = doc["run"].get("scope") or {}
+    if not scope.complete(s):
+        said = scope.describe(s)
+        if s.get("partial"):
+            head = f"partial run ({s['partial']})"
+            return f"vkmap-cts: {head}: {doc['verdict']}{device},{said.removeprefix(head)} ({counts}){note}"
+        return f"vkmap-cts: verdict {doc['verdict']}{device}, {said} ({counts}){note}"
     if s.get("partial"):
         ran, total = s["ran"], s["collected"]
         if total > ran:
-            of = f"{ran} of {total} tests; nothing is claimed about the {total - ran} not run"
+            of = f"{ran} of {scope.n_tests(total)}; nothing is claimed about the {total - ran} not run"
         else:
-            of = f"the {ran} tests selected; nothing is claimed about the rest of the suite"
+            of = f"the {scope.n_tests(ran)} selected; nothing is claimed about the rest of the suite"
         return f"vkmap-cts: partial run ({s['partial']}): {doc['verdict']}{device} on {of} ({counts}){note}"
     ran = s.get("ran", len(doc["tests"]))
-    return f"vkmap-cts: verdict {doc['verdict']}{device}, full run of {ran} tests ({counts}){note}"
+    return f"vkmap-cts: verdict {doc['verdict']}{device}, full run of {scope.n_tests(ran)} ({counts}){note}"
 
 
 def _iso(t: float) -> str:

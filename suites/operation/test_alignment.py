@@ -6,14 +6,13 @@ ppData likewise; the Required Limits table (minMemoryMapAlignment: min 64, a pow
 of two).
 """
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from vkmap_cts.fixtures.judge.limits import placed_alignment_failure
 from vkmap_cts.fixtures.judge.properties.alignment import mapped_alignment
 from vkmap_cts.fixtures.judge.strategies import allocation_sizes, range_batches
-from vkmap_cts.fixtures.rules.coverage import covers, entry_points
+from vkmap_cts.fixtures.rules.coverage import covers, entry_points, not_supported
 from vkmap_cts.fixtures.vk.arguments import MAP_ENTRIES
 from vkmap_cts.fixtures.vk.errors import RuleBroken
 
@@ -37,7 +36,7 @@ def test_limit_is_a_power_of_two_of_at_least_64_and_the_same_through_properties2
 def test_placed_alignment_limit_allows_a_placed_map(physical_device):
     """Where memoryMapPlaced is supported, minPlacedMemoryMapAlignment is neither 0 nor above 65536."""
     if physical_device.placed is None or not physical_device.placed.memory_map_placed:
-        pytest.skip("NotSupported: the device does not support memoryMapPlaced (VK_EXT_map_memory_placed)")
+        not_supported("the device does not support memoryMapPlaced (VK_EXT_map_memory_placed)")
     failure = placed_alignment_failure(physical_device.placed)
     if failure is not None:
         raise failure

@@ -143,13 +143,14 @@ def test_a_gated_run_tells_the_gates_verdict_beside_the_drivers(tmp_path, listed
     assert g["baseline"] == str(baseline)
     assert (g["expected"], g["newFailures"]) == (([FAILING_DOUBLE], []) if listed else ([], [FAILING_DOUBLE]))
     gate_line, verdict_line = proc.stdout.rstrip().splitlines()[-2:]
-    assert gate_line.startswith(f"vkmap-cts: gate against {baseline}: {0 if listed else 1} new failures, ")
+    assert gate_line.startswith(f"vkmap-cts: gate against {baseline} (deqp-runner's statuses): {0 if listed else 1} ")
     assert gate_line.endswith(f": {verdict}, exit {status}") and f"gate {verdict} against" in verdict_line
     assert f"gate **{verdict}**" in a.summary.splitlines()[0]
-    said = "expected by the baseline" if listed else "NEW: not in the baseline"
+    said = f"ExpectedFail: expected by {baseline}:1" if listed else f"Fail: NEW, not in the baseline {baseline}"
     assert said in a.summary and said in proc.stdout
     assert (a.junit["gate.verdict"], a.junit["gate.exitStatus"]) == (verdict, str(status))
     assert a.junit["gate.expected"] == str(int(listed)) and a.junit["gate.newFailures"] == str(int(not listed))
+    assert gate.status_of(a.doc["tests"][0]) == ("ExpectedFail" if listed else "Fail")
     assert str(baseline) in a.html and "gate" in a.html.lower()
 
     merged = subprocess.run(
@@ -182,7 +183,8 @@ def test_lavapipes_known_failure_passes_its_gate(tmp_path):
     a = _agree(proc, tmp_path)
     assert [t["nodeid"] for t in a.doc["tests"]] == [nodeid] and a.doc["run"]["command"] == ["ci/conformance", *given]
     assert a.doc["verdict"] == "Fail" and a.doc["gate"]["expected"] == [nodeid] and a.doc["gate"]["verdict"] == "Pass"
-    assert "1 expected" in a.last and "gate Pass" in a.last
+    assert "1 ExpectedFail" in a.last and "gate Pass" in a.last
+    assert a.doc["tests"][0]["gate"]["status"] == "ExpectedFail" and "attempts" not in a.doc["tests"][0]
     assert a.doc["tests"][0]["rerun"] == f"ci/conformance --hypothesis-profile=ci {shlex.quote(nodeid)}"
 
 
@@ -309,13 +311,17 @@ def test_failures_are_grouped_by_the_rule_they_break():
     assert model.failure_groups(tests)[0]["smallest"] == "c"
 
 
-def test_the_gate_judges_new_failures_expected_ones_and_unexpected_passes():
-    """The gate's verdict object: Fail with exit 1 on a failure the baseline does not list, Pass otherwise."""
+def test_the_gate_judges_new_failures_expected_ones_and_unexpected_improvements():
+    """The gate's verdict object: Fail with exit 1 on a failure the baseline does not list, and on a test it lists
+    that passes (an UnexpectedImprovement), unless improvements are allowed; Pass otherwise."""
     tests = [_t("a", "Fail"), _t("b", "Pass"), _t("c", "Flake", attempts=["Fail", "Pass"])]
     g = gate.judged(tests, {"a": "Fail", "b": "Fail"}, "fails.txt")
-    assert (g["verdict"], g["exitStatus"], g["expected"], g["unexpectedPasses"], g["flakes"]) == (
-        "Pass", 0, ["a"], ["b"], ["c"],
+    assert (g["verdict"], g["exitStatus"], g["expected"], g["improvements"], g["flakes"]) == (
+        "Fail", 1, ["a"], ["b"], ["c"],
     )  # fmt: skip
+    g = gate.judged(tests, {"a": "Fail", "b": "Fail"}, "fails.txt", allow_improvements=True)
+    assert (g["verdict"], g["exitStatus"], g["failures"]) == ("Pass", 0, [])
     g = gate.judged(tests, {}, "fails.txt")
     assert (g["verdict"], g["exitStatus"], g["newFailures"]) == ("Fail", 1, ["a"])
-    assert gate.lines(g, tests)[0] == "  NEW Fail: a" and gate.lines(g, tests)[-1].endswith(": Fail, exit 1")
+    assert gate.lines(g, tests)[0] == "  Fail: a (NEW, not in the baseline fails.txt)"
+    assert gate.lines(g, tests)[-1].endswith(": Fail, exit 1")

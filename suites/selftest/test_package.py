@@ -116,6 +116,8 @@ def test_the_command_has_help(installed, tmp_path):
         "--vk-icd",
         "--vk-device",
         "--shard",
+        "--caselist",
+        "--fraction",
         "--baseline",
         "--skips",
         "--flakes",
@@ -123,3 +125,25 @@ def test_the_command_has_help(installed, tmp_path):
         "--vk-layer",
     ):
         assert f"  {option}" in proc.stdout, (option, proc.stdout[-3000:])
+
+
+def _results(folder: Path, outcome: str) -> Path:
+    """A run's results.json with one test of ``outcome``."""
+    folder.mkdir(parents=True)
+    run = {"suite": "vkmap-cts", "suiteVersion": "0", "start": "s", "end": "e", "host": "h", "label": "job"}
+    test = {"nodeid": "suites/t.py::test_a", "outcome": outcome, "duration": 0.1, "covers": [], "violates": []}
+    (folder / "results.json").write_text(json.dumps({"schemaVersion": 1, "run": run, "tests": [test]}))
+    return folder
+
+
+def test_the_command_merges_and_diffs_runs(installed, tmp_path):
+    """`vkmap-cts merge` and `vkmap-cts diff`: the reports' merge and diff for a pip user, who has no ci/merge and no
+    checkout to run `python -m vkmap_cts.reports` from."""
+    old, new = _results(tmp_path / "old", "Pass"), _results(tmp_path / "new", "Fail")
+    command = "from vkmap_cts.fixtures.plugins.console import main; raise SystemExit(main())"
+    proc = _run(installed, tmp_path, "-c", command, "diff", str(old), str(new))
+    assert proc.returncode == 1 and "regressions: 1 fail" in proc.stdout, proc.stdout + proc.stderr
+    proc = _run(installed, tmp_path, "-c", command, "merge", str(old), "-o", str(tmp_path / "merged"))
+    assert proc.returncode == 0 and (tmp_path / "merged" / "report.html").is_file(), proc.stdout + proc.stderr
+    proc = _run(installed, tmp_path, "-c", command, "merge", "--help")
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: vkmap-cts merge"), proc.stdout

@@ -12,11 +12,13 @@ import shutil
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from markupsafe import escape
 
 from vkmap_cts.reports import html, model, render
+from vkmap_cts.reports.gate import Expected, judged
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = (1280, 800)
@@ -164,16 +166,10 @@ def synthetic_doc(n: int, seed: int = 25, *, gate: bool = True, partial: str | N
         **model.summarise(tests),
         "slowestCalls": {"vkMapMemory2KHR": {"seconds": 0.041, "test": tests[0]["nodeid"]}},
     }
-    if gate:
-        doc["gate"] = {
-            "baseline": "ci/lavapipe-fails.txt",
-            "newFailures": failing[:2],
-            "expected": failing[2:],
-            "flakes": [],
-            "unexpectedPasses": ["suites/operation/test_alignment.py::test_every_map_is_aligned[vkMapMemory]"],
-            "exitStatus": 1,
-            "verdict": "Fail",
-        }
+    if gate:  # the first two failures are new, the rest expected by their lines, as reports/gate.py judges them
+        known = [t for t in tests if t["nodeid"] in failing[2:]]
+        lines = {t["nodeid"]: Expected(t["outcome"], f"ci/lavapipe-fails.txt:{i}") for i, t in enumerate(known, 1)}
+        doc["gate"] = judged(tests, lines, "ci/lavapipe-fails.txt")
     return doc
 
 
@@ -244,6 +240,95 @@ def test_dangling_links_are_found():
     assert dangling_links('<a href="#here">a</a><p id="here"></p><a href="#gone">b</a>') == ["gone"]
 
 
+# --- a report folder holds every file its pages link to (a merged one too) -------------------------------------------
+
+
+class _Hrefs(HTMLParser):
+    """Every link of a page (``href`` and ``src``)."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.links += [v for k, v in attrs if k in ("href", "src") and v]
+
+
+def missing_links(folder: Path) -> list[str]:
+    """The links of a report folder's pages (report.html, summary.md, bug-reports/*.md) to a file of the folder that it
+    lacks, as "page: link"; links within a page and to other sites are not files of the folder."""
+    pages = [folder / "report.html", folder / "summary.md", *sorted((folder / "bug-reports").glob("*.md"))]
+    out = []
+    for page in (p for p in pages if p.is_file()):
+        text = page.read_text()
+        links = _Hrefs(text).links if page.suffix == ".html" else re.findall(r"\]\(([^)\s]+)\)", text)
+        for link in links:
+            target = unquote(link.split("#", 1)[0])
+            if target and not re.match(r"[a-z][a-z0-9+.-]*:", target) and not (page.parent / target).is_file():
+                out.append(f"{page.relative_to(folder)}: {link}")
+    return out
+
+
+def test_the_file_link_check_finds_a_page_that_links_to_a_missing_file(tmp_path):
+    """The link check itself: a report page and a bug report that link to files the folder lacks are both reported,
+    links that land (and in-page or web links) are not."""
+    (tmp_path / "bug-reports").mkdir()
+    (tmp_path / "here.c").write_text("")
+    (tmp_path / "report.html").write_text(
+        '<a href="here.c">a</a><a href="reproducers/gone.c">b</a><a href="#x">c</a><a href="https://x.org/">d</a>'
+    )
+    (tmp_path / "bug-reports" / "t.md").write_text("[report](../report.html) and [its program](../gone.c)")
+    assert missing_links(tmp_path) == ["report.html: reproducers/gone.c", "bug-reports/t.md: ../gone.c"]
+
+
+@pytest.fixture(scope="module")
+def merged_reports(tmp_path_factory):
+    """A real failing run with its reproducers (driver doubles), then ``merge`` of it alone (as shards are merged) and
+    of it beside a copy of itself (two runs kept apart), each into a folder of its own."""
+    from vkmap_cts.reports.__main__ import main
+    from vkmap_cts.suites.selftest.test_reports import _run_doubles
+
+    base = tmp_path_factory.mktemp("merged")
+    _, _, doc = _run_doubles(base, "-k", "passing_neighbour or misaligned", "--flake-reruns=0")
+    run = base / "out"
+    assert [t for t in doc["tests"] if (t.get("standalone") or {}).get("file")], "the run wrote a reproducer"
+    shutil.copytree(run, base / "again")
+    folders = {"one": base / "one", "two": base / "two"}
+    assert main(["merge", str(run), "-o", str(folders["one"])]) == 0
+    assert main(["merge", f"{run}=first", f"{base / 'again'}=second", "-o", str(folders["two"])]) == 0
+    return run, folders
+
+
+@pytest.mark.parametrize("kind", ["one", "two"])
+def test_a_merged_report_folder_holds_every_file_its_pages_link_to(merged_reports, kind):
+    """Merged (a run alone, or two runs side by side), the folder holds every reproducer and bug report that
+    report.html, summary.md and the bug reports link to; two runs' reproducers of one test keep apart."""
+    _, folders = merged_reports
+    folder = folders[kind]
+    assert missing_links(folder) == []
+    links = _Hrefs((folder / "report.html").read_text()).links
+    reproducers = {link for link in links if link.startswith("reproducers/")}
+    assert reproducers and any(link.startswith("bug-reports/") for link in links)
+    one = {x for x in _Hrefs((folders["one"] / "report.html").read_text()).links if x.startswith("reproducers/")}
+    assert len(reproducers) == len(one) * (2 if kind == "two" else 1), "each run's reproducer of a test, apart"
+
+
+def test_a_merge_of_a_run_whose_reproducer_is_gone_links_no_missing_file(merged_reports, tmp_path):
+    """A run's folder that lacks a reproducer its results name (an artifact cut short): the merged pages do not link
+    to it, and the failure says why it has no standalone program."""
+    from vkmap_cts.reports.__main__ import main
+
+    run, _ = merged_reports
+    cut = shutil.copytree(run, tmp_path / "cut")
+    shutil.rmtree(cut / "reproducers")
+    main(["merge", str(cut), "-o", str(tmp_path / "merged")])
+    assert missing_links(tmp_path / "merged") == []
+    doc = json.loads((tmp_path / "merged" / "results.json").read_text())
+    lacking = [t["standalone"]["reason"] for t in doc["tests"] if "reason" in (t.get("standalone") or {})]
+    assert lacking and all("lacks its reproducers/" in r for r in lacking), lacking
+
+
 def test_a_passing_run_says_so_first_and_lists_no_failure():
     page = page_of(passing_doc())
     assert re.search(r'<div class="v">Pass</div>', page) and "Failures (0)" in page and "<p>None.</p>" in page
@@ -281,7 +366,7 @@ def test_the_gate_stands_beside_the_verdict_with_its_new_failures_linked():
     doc = synthetic_doc(200)
     page = page_of(doc)
     assert page.index("driver's verdict") < page.index("gate against the baseline") < page.index('id="failures"')
-    assert "against <code>ci/lavapipe-fails.txt</code>: 2 new failures" in page
+    assert "against <code>ci/lavapipe-fails.txt</code>, by deqp-runner's statuses: 3 results failing the gate" in page
     first_new = html.anchor("t-", doc["gate"]["newFailures"][0])
     assert f'<a href="#{first_new}">' in page[: page.index('id="failures"')]
 
@@ -559,3 +644,16 @@ def test_a_real_report_folder_loads(browser, tmp_path):
         "return [...document.querySelectorAll('a[href^=\"reproducers/\"]')].map(a => a.getAttribute('href'))"
     )
     assert hrefs and all(h.endswith(".c") for h in hrefs)
+
+
+def test_a_merged_report_loads_and_every_link_lands(browser, merged_reports):
+    """report.html of a merged folder (two runs side by side), in the browser: it reads at 1280 px, and every link it
+    has, in the page or to a file of the folder, lands."""
+    _, folders = merged_reports
+    browser.get((folders["two"] / "report.html").as_uri())
+    _check_layout(browser.execute_script(LAYOUT))
+    files = browser.execute_script(
+        "return [...document.querySelectorAll('a[href]:not([href^=\"#\"])')].map(a => a.getAttribute('href'))"
+    )
+    assert any(f.startswith("reproducers/") for f in files)
+    assert [f for f in files if not (folders["two"] / unquote(f)).is_file()] == [], "links to files the folder lacks"

@@ -92,27 +92,56 @@ def test_deqp_csv_form():
     assert render.deqp_csv([_t("suites/a.py::b[x,y]", "Fail")]) == "suites/a.py::b[x;y],Fail,0.100\n"
 
 
-def test_gate_fails_only_on_new_failures_and_lists_unexpected_passes(tmp_path):
+def test_the_gate_compares_outcomes_exactly_as_deqp_runner(tmp_path):
+    """Each result against its baseline line gets deqp-runner's status: the same failure is ExpectedFail, a better
+    result an UnexpectedImprovement, any other failure itself; only Fail, Crash, Timeout, Missing, InternalError and
+    (unless allowed) UnexpectedImprovement fail the gate.  A bad line is a ValueError naming it."""
     base = tmp_path / "baseline.txt"
-    base.write_text("# comment\nknown,Fail\nfixed,Fail\nflaky,Flake\n")
+    base.write_text("# comment\nknown,Fail\ncrashed,Fail\nfixed,Fail\nbetter,Crash\nflaky,Flake\ngone,Fail\n")
     expected = gate.load(base)
-    result = gate.compare(
-        [
-            _t("known", "Crash"),
-            _t("fixed", "Pass"),
-            _t("new", "Timeout"),
-            _t("flaky", "Flake", attempts=["Fail", "Pass"]),
-            _t("ok", "Pass"),
-        ],
-        expected,
+    assert expected["crashed"] == "Fail" and expected["crashed"].where == f"{base}:3"
+    tests = [
+        _t("known", "Fail"),
+        _t("crashed", "Crash"),
+        _t("fixed", "Pass"),
+        _t("better", "Fail"),
+        _t("new", "Timeout"),
+        _t("flaky", "Fail"),
+        _t("gone", "Skip", notRun=True),
+        _t("ok", "Pass"),
+    ]
+    g = gate.judged(tests, expected, str(base))
+    assert {t["nodeid"]: gate.status_of(t) for t in tests} == {
+        "known": "ExpectedFail",
+        "crashed": "Crash",
+        "fixed": "UnexpectedImprovement(Pass)",
+        "better": "UnexpectedImprovement(Fail)",
+        "new": "Timeout",
+        "flaky": "KnownFlake",
+        "gone": "Missing",
+        "ok": "Pass",
+    }
+    assert g["failures"] == ["crashed", "fixed", "better", "new", "gone"] and (g["verdict"], g["exitStatus"]) == (
+        "Fail",
+        1,
     )
-    assert result["new_failures"] == [("new", "Timeout")]
-    assert result["expected_failures"] == [("known", "Crash")]
-    assert result["unexpected_passes"] == [("fixed", "Fail")]
-    assert result["flakes"] == [("flaky", "Fail,Pass")]
-    base.write_text("bad line\n")
-    with pytest.raises(ValueError, match="test,Outcome"):
-        gate.load(base)
+    assert (g["expected"], g["improvements"], g["missing"], g["flakes"]) == (
+        ["known"],
+        ["fixed", "better"],
+        ["gone"],
+        ["flaky"],
+    )
+    said = "\n".join(gate.lines(g, tests))
+    assert f"Crash: crashed (expected Fail, got Crash ({base}:3))" in said
+    assert f"UnexpectedImprovement(Pass): fixed (expected Fail, got Pass ({base}:4): delete that line)" in said
+    assert f"UnexpectedImprovement(Fail): better (expected Crash, got Fail ({base}:5): change that line" in said
+    assert ": known " not in said and ": flaky " not in said  # the known is quiet
+    allowed = gate.judged(tests[3:4], expected, str(base), allow_improvements=True)
+    assert (allowed["verdict"], allowed["improvements"]) == ("Pass", ["better"])
+    for bad in ("bad line\n", "t,ExpectedFail\n"):
+        base.write_text(bad)
+        with pytest.raises(ValueError, match="test,Outcome"):
+            gate.load(base)
 
 
 def test_reproducer_is_extracted_from_a_hypothesis_failure():
@@ -230,7 +259,7 @@ def test_baseline_round_trip_makes_the_gate_pass(tmp_path):
         f"--baseline={base}",
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "0 new failures" in proc.stdout
+    assert "0 failing the gate" in proc.stdout
 
 
 def _label(doc):
@@ -418,11 +447,58 @@ def test_deqp_runner_skips_and_flakes_files(tmp_path):
 
 
 def test_progress_line_estimates_the_time_left():
-    """The progress line: tests done of all, time spent, and the mean time per test times the tests to go."""
+    """The progress line: tests done of all, time spent, and the time left (or that it is not estimated yet)."""
     from vkmap_cts.reports.progress import line
 
-    assert line(120, 480, 90.0) == "vkmap-cts: progress 120/480 tests in 1m30s, about 4m30s left"
-    assert line(1, 3, 3700.0) == "vkmap-cts: progress 1/3 tests in 1h01m, about 2h03m left"
+    assert line(120, 480, 90.0, 270.0) == "vkmap-cts: progress 120/480 tests in 1m30s, about 4m30s left"
+    assert line(1, 3, 3700.0, 7400.0) == "vkmap-cts: progress 1/3 tests in 1h01m, about 2h03m left"
+    assert line(1, 3, 25.0, None).startswith("vkmap-cts: progress 1/3 tests in 0m25s; the time left is estimated once")
+
+
+def _two_workers(durations: dict[str, float]) -> tuple[dict[str, float], float]:
+    """When each test ends on two workers that take the tests in order, and when the run ends."""
+    free, ended = [0.0, 0.0], {}
+    for nodeid, took in durations.items():
+        worker = free.index(min(free))
+        free[worker] += took
+        ended[nodeid] = free[worker]
+    return ended, max(free)
+
+
+def test_the_first_estimate_weighs_each_test_by_its_last_duration():
+    """A run whose slow tests come first (the heavy ones are handed out first): at a quarter of its time, the mean time
+    per test done, times the tests to go, says several times the time left; weighed by the last run's durations (off
+    by up to half for each test), the estimate is within a third of it; without a last run it gives none yet."""
+    import random
+
+    from vkmap_cts.reports.progress import time_left
+
+    durations = {f"suites/t.py::test_{i:03d}": 0.5 if i < 30 else 0.02 for i in range(520)}
+    ended, end = _two_workers(durations)
+    now = end / 4
+    done = {i for i, t in ended.items() if t <= now}
+    ids, left = list(durations), end - now
+    assert now / len(done) * (len(ids) - len(done)) > 3 * left, "the mean-time estimate the line gave before"
+    rng = random.Random(31)
+    last = {i: t * rng.uniform(0.5, 1.5) for i, t in durations.items()}
+    assert abs(time_left(done, ids, now, last) - left) < left / 3
+    assert time_left(done, ids, now, {}) is None
+    late = {i for i, t in ended.items() if t <= end * 0.8}
+    assert time_left(late, ids, end * 0.8, {}) is not None, "without a last run, once half the tests have run"
+
+
+def test_a_run_keeps_its_test_durations_for_the_next_runs_estimate(tmp_path):
+    """The durations of a run's tests go into pytest's cache, where the next run's progress line weighs by them."""
+    from vkmap_cts.reports.progress import CACHE_KEY
+
+    cache = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "pytest", "-q", "-o", f"cache_dir={cache}", f"--report-dir={tmp_path / 'out'}"]
+    proc = subprocess.run(
+        [*cmd, "suites/validation/test_vkMapMemory2.py", "-k", "null"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    kept = json.loads((cache / "v" / CACHE_KEY).read_text())
+    assert len(kept) == 4 and all(v > 0 for v in kept.values()), kept
 
 
 def test_last_failed_reruns_only_the_failures(tmp_path):
@@ -530,6 +606,9 @@ def test_a_driver_that_hangs_in_every_call_gets_a_complete_report_fast(tmp_path)
     assert "did not return within --vk-call-timeout 10 s" in timeout["details"], timeout["details"][:500]
     assert any(t["outcome"] == "Skip" and "--vk-hang-limit" in (t["details"] or "") for t in doc["tests"])
     assert "vkmap-cts: verdict Fail" in proc.stdout
+    s = doc["run"]["scope"]  # how it ended, in the scope and the verdict line (test_endings.py: the other endings)
+    assert s["ending"] == "hang-limit" and s["ran"] < s["selected"] and "--vk-hang-limit 2" in s["stoppedBy"], s
+    assert f"stopped by {s['stoppedBy']} after {s['ran']} of {s['selected']} tests" in proc.stdout
     assert took < 300, f"{took:.0f} s"
 
 
@@ -542,6 +621,8 @@ def test_a_hang_without_xdist_still_writes_the_complete_report(tmp_path):
     outcomes = {t["outcome"] for t in doc["tests"]}
     assert "Timeout" in outcomes and len(doc["tests"]) == doc["run"]["scope"]["collected"] == 12
     assert "vkmap-cts: partial run" in proc.stdout and took < 60
+    s = doc["run"]["scope"]
+    assert s["ending"] == "hang" and s["ran"] < s["selected"] and f"after {s['ran']} of 12 tests" in proc.stdout, s
 
 
 def test_a_crash_while_hypothesis_shrinks_is_a_crash_and_the_run_goes_on(tmp_path):
@@ -627,3 +708,82 @@ def test_a_bug_in_a_step_after_the_tests_still_writes_the_results(tmp_path):
     assert "a bug of the suite in classify_timeouts (RuntimeError: boom)" in proc.stderr, proc.stderr[-2000:]
     doc = json.loads((out / "results.json").read_text())
     assert doc["tests"] and all(t["outcome"] == "Pass" for t in doc["tests"])
+
+
+# --- the first day: a baseline from the run itself, written wherever it is asked for ---------------------------------
+
+
+def test_a_runs_own_failures_csv_is_read_as_a_baseline(tmp_path):
+    """failures.csv (deqp-runner's test,status,duration, a test ID's commas written ';') reads as the baseline of
+    the failures it lists, each under its test ID, as deqp-runner reads its first run's failures.csv."""
+    from vkmap_cts.reports import test_ids
+
+    comma = next(i for i in sorted(test_ids.read_list()) if "," in i)
+    other = "suites/validation/test_vkMapMemory2.py::test_x"
+    (tmp_path / "failures.csv").write_text(render.deqp_csv([_t(comma, "Fail", duration=0.25), _t(other, "Crash")]))
+    assert gate.load(tmp_path / "failures.csv") == {comma: "Fail", other: "Crash"}
+
+
+def test_a_run_gated_on_the_failures_csv_of_the_run_before_passes(tmp_path):
+    """deqp-runner's first-day recipe: a run's failures.csv, given as --baseline to the next run, gates it: Pass."""
+    picked = ("-k", "passing_neighbour or test_failing_driver", "--flake-reruns=0")
+    proc, _, first = _run_doubles(tmp_path / "first", *picked)
+    assert first["verdict"] == "Fail" and proc.returncode == 1, proc.stdout[-2000:]
+    failures = tmp_path / "first" / "out" / "failures.csv"
+    proc, _, doc = _run_doubles(tmp_path / "second", *picked, f"--baseline={failures}")
+    assert proc.returncode == 0 and doc["gate"]["verdict"] == "Pass", proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def _update_run(tmp_path, baseline, *extra: str, env=None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra]
+    cmd += ["suites/validation/test_vkMapMemory2.py", "-k", "null and KHR", f"--baseline={baseline}"]
+    cmd += ["--update-baseline", f"--report-dir={tmp_path / 'out'}"]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_update_baseline_makes_the_folder_it_is_written_in(tmp_path):
+    """--update-baseline into a folder that is not there yet (a fresh clone's baselines/): the folder is made, the
+    baseline and every report written, and the run gated against what it wrote."""
+    baseline = tmp_path / "baselines" / "my-driver.txt"
+    proc = _update_run(tmp_path, baseline)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert baseline.read_text().startswith("# vkmap-cts baseline for ")
+    assert f"vkmap-cts: baseline written to {baseline}" in proc.stdout
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["gate"]["baseline"] == str(baseline) and (tmp_path / "out" / "report.html").is_file()
+
+
+def test_a_baseline_that_cannot_be_written_at_the_end_still_leaves_every_report(tmp_path):
+    """The baseline's place taken while the run ran (here a folder made there by a test's plugin): one line, exit 4, and
+    the reports of the run written all the same."""
+    baseline = tmp_path / "fails.txt"
+    (tmp_path / "block_baseline.py").write_text(
+        "import os\n\n\ndef pytest_runtest_call(item):\n    os.makedirs(os.environ['BLOCKED'], exist_ok=True)\n"
+    )
+    env = dict(os.environ, BLOCKED=str(baseline), PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    proc = _update_run(tmp_path, baseline, "-p", "block_baseline", env=env)
+    assert proc.returncode == 4, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert f"vkmap-cts: error: --update-baseline: {baseline} not written (Is a directory)" in proc.stdout
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["run"]["exitStatus"] == 4 and (tmp_path / "out" / "report.html").is_file()
+
+
+def test_the_reports_help_gives_each_command_its_own_lines():
+    """`python -m vkmap_cts.reports --help`: each command's usage on a line of its own, what it does under it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "vkmap_cts.reports", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    usage = [line.split() for line in proc.stdout.splitlines() if line.startswith("    python -m vkmap_cts.reports ")]
+    assert [u[3] for u in usage] == ["merge", "diff", "ids"], proc.stdout
+    assert all(" ".join(u).count("vkmap_cts.reports") == 1 for u in usage)
+
+
+def test_every_report_folder_is_ignored_by_git():
+    """reports/<any name>/ (a shard's, a merge's, ci/matrix's) is ignored by git; the page's template is not."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = ["reports/shard-1/results.json", "reports/lavapipe/report.html", "reports/latest/summary.md"]
+    kept = ["reports/templates/report.html.j2", "reports/results.py", "reports/test-ids.txt"]
+    for path in ignored + kept:
+        proc = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, timeout=60)
+        assert (proc.returncode == 0) == (path in ignored), path

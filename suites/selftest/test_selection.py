@@ -103,11 +103,25 @@ BAD_INPUTS = [
     (["--baseline=suites/selftest/test_selection.py"], None, 4, "expected 'test,Outcome'"),
     (["--update-baseline"], None, 4, "--update-baseline needs --baseline FILE"),
     (["--strict-baseline"], None, 4, "--strict-baseline needs --baseline FILE"),
+    (["--allow-improvements"], None, 4, "--allow-improvements needs --baseline FILE"),
+    (["--expected-in-full"], None, 4, "--expected-in-full needs --baseline FILE"),
+    ([], {"VKMAP_CTS_EXPECTED_FAIL": "Fail"}, 4, "VKMAP_CTS_EXPECTED_FAIL=Fail: must be 1 or unset"),
     (["--report-dir=/proc/vkmap-cts"], None, 4, "--report-dir /proc/vkmap-cts: cannot write there"),
     (["--vk-test-timeout", "-1"], None, 4, "--vk-test-timeout -1: must be 0 or more"),
     (["--vk-run-timeout", "-5"], None, 4, "--vk-run-timeout -5: must be 0 or more"),
     (["--flake-reruns", "-1"], None, 4, "--flake-reruns -1: must be 0 or more"),
     (["--shard", "3/2"], None, 4, "--shard 3/2: expected I/N"),
+    (["--caselist=/nonexistent/cases.txt"], None, 4, "--caselist /nonexistent/cases.txt: no such file"),
+    (["--caselist=suites/selftest/doubles/empty-caselist.txt"], None, 4, "lists no test ID"),
+    (["--fraction", "0"], None, 4, "--fraction 0: must be 1 or more"),
+    (["--fraction=half"], None, 4, "--fraction half: not a whole number"),
+    (["suites/selftest/test_typo.py"], None, 4, "file or directory not found: suites/selftest/test_typo.py"),
+    (
+        ["--baseline=/proc/vkmap-cts/fails.txt", "--update-baseline"],
+        None,
+        4,
+        "--baseline /proc/vkmap-cts/fails.txt: cannot write there",
+    ),
     (["--vuid", "NO-SUCH-RULE"], None, 4, "--vuid 'NO-SUCH-RULE': no rule or guarantee"),
     (
         ["--rules-json=/nonexistent/rules.json", "--collect-only"],
@@ -260,7 +274,10 @@ def test_a_partial_run_says_so_and_claims_nothing_about_the_rest(tmp_path):
         and " on 4 of 12 tests; nothing is claimed about the 8 not run" in line
     ), line
     doc = json.loads((tmp_path / "results.json").read_text())
-    assert doc["run"]["scope"] == {"partial": "-k null", "ran": 4, "collected": 12, "notRun": 8}
+    assert doc["run"]["scope"] == {
+        **{"partial": "-k null", "ran": 4, "collected": 12, "notRun": 8},
+        **{"selected": 4, "ending": "completed", "stoppedBy": None},  # it reached every test it selected
+    }
     assert "partial: 4 of 12 tests" in (tmp_path / "summary.md").read_text()
 
 
@@ -402,3 +419,67 @@ def test_a_driver_that_loads_but_finds_no_device_stops_the_run_with_its_line():
         "VK_ERROR_INITIALIZATION_FAILED (the drivers it loaded found no device of theirs on this machine; name another "
         "with --vk-icd)"
     )
+
+
+def test_a_baseline_or_caselist_that_is_not_utf8_names_its_file(tmp_path):
+    """A baseline (or caselist) saved in another encoding: one line naming the file and the byte, exit 4."""
+    bad = tmp_path / "fails.txt"
+    bad.write_bytes("suites/validation/test_vkMapMemory2.py::test_caf\xe9,Fail\n".encode("latin-1"))
+    for option in ("--baseline", "--caselist"):
+        proc = _run(f"{option}={bad}")
+        assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr
+        assert proc.stderr.strip().startswith(f"vkmap-cts: error: {option} {bad}: not UTF-8 text (byte "), proc.stderr
+
+
+def _ci_environment() -> dict:
+    """ci/setup's environment: this virtual environment (VKMAP_VENV), none of this run's own variables."""
+    if not (Path(sys.prefix) / ".deps").is_file():
+        pytest.skip(f"{sys.prefix} was not made by ci/setup (no .deps): ci/setup would install into a new one")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "VKMAP_", "VK_", "HYPOTHESIS_"))}
+    return {**env, "VKMAP_VENV": sys.prefix}
+
+
+def test_the_setup_probe_of_a_manifest_that_is_not_json_is_one_line_and_exit_6(tmp_path):
+    """--vk-icd naming a file that is not JSON: ci/setup's probe (and so ci/conformance) stops with the one line and
+    exit 6 that a run gives, never a traceback."""
+    manifest = tmp_path / "icd.json"
+    manifest.write_text("not JSON")
+    line = (
+        f"vkmap-cts: error: the driver named by {manifest} does not load: the manifest cannot be read: "
+        "Expecting value: line 1 column 1 (char 0)"
+    )
+    probe = [sys.executable, "-m", "vkmap_cts.fixtures.vk.probe", str(manifest)]
+    for cmd in (probe, [str(ROOT / "ci" / "conformance"), f"--vk-icd={manifest}"], _run_args(f"--vk-icd={manifest}")):
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=_ci_environment(), timeout=300)
+        assert (proc.returncode, proc.stderr.strip()) == (6, line), cmd[:2] + [proc.stdout[-2000:], proc.stderr]
+
+
+def _run_args(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "suites/selftest/test_abi.py", *args]
+
+
+def test_a_typo_in_a_test_path_is_pytest_s_line_and_exit_4(tmp_path):
+    """ci/conformance with a test path that is not there (it runs under xdist, where pytest would run no tests and
+    exit 5 without a word): pytest's "file or directory not found" in one line, exit 4."""
+    proc = subprocess.run(
+        [str(ROOT / "ci" / "conformance"), "suites/validation/test_vkMapMemory2s.py", f"--report-dir={tmp_path}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=_ci_environment(),
+        timeout=300,
+    )
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr
+    typo = "suites/validation/test_vkMapMemory2s.py"
+    assert proc.stderr.strip() == f"vkmap-cts: error: file or directory not found: {typo}"
+
+
+def test_the_verdict_line_of_one_test_says_test_and_names_report_html(tmp_path):
+    """One test ID (the re-run command a report prints): "the 1 test selected", never "1 tests", and the line names
+    report.html, the page to open."""
+    one = "suites/validation/test_vkMapMemory2.py::test_boundary_row[ppData-parameter:invalid:ppData = NULL-"
+    one += "vkMapMemory2]"
+    proc = _pytest("-q", one, f"--report-dir={tmp_path}")
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("vkmap-cts: partial run"))
+    assert "1 tests" not in proc.stdout and "the 1 test selected" in line, line
+    assert line.endswith(f"; report {tmp_path / 'report.html'}"), line

@@ -180,14 +180,14 @@ def test_a_baseline_with_a_renamed_id_still_gates(tmp_path):
     base.write_text(f"{old},Fail\n{old},Fail\nsuites/no_such.py::test_x,Fail\n")
     proc = _gated_run(tmp_path, f"--baseline={base}", aliases=f"{old} -> {RLIMIT_AS}\n")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "0 new failures, 1 expected" in proc.stdout
+    assert "0 failing the gate; 1 ExpectedFail" in proc.stdout
     assert proc.stderr.count(f"--baseline {base}:1: {old!r} was renamed {RLIMIT_AS!r}") == 1, proc.stderr
     assert f"--baseline {base}:3: 'suites/no_such.py::test_x' matches no test" in proc.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert [(t["nodeid"], t["outcome"]) for t in results["tests"]] == [(RLIMIT_AS, "Fail")]
 
     proc = _gated_run(tmp_path, f"--baseline={base}")
-    assert proc.returncode == 1 and f"NEW Fail: {RLIMIT_AS}" in proc.stdout, proc.stdout[-3000:]
+    assert proc.returncode == 1 and f"Fail: {RLIMIT_AS} (NEW, not in the baseline" in proc.stdout, proc.stdout[-3000:]
     assert f"--baseline {base}:1: {old!r} matches no test" in proc.stderr
 
     proc = _gated_run(tmp_path, f"--baseline={base}", "--strict-baseline", aliases=f"{old} -> {RLIMIT_AS}\n")

@@ -7,8 +7,9 @@ or the difference must be explained in fixtures/rules/layer_differences.json.  H
 disagreements (the rules only the layer names, those only the validator names) on its own; the test fails with one
 line per group, and the counts and groups go to results.json (``layerFuzz``).
 
-Runs with --vk-layer; scenarios: 5,000 under the ci profile (derandomized: the same scenarios every run),
-100,000 under thorough, 500 otherwise.
+Runs with --vk-layer (without it, or without the layer installed, a Skip: the test host's, not the driver's);
+scenarios: 5,000 under the ci profile (derandomized: the same scenarios every run), 100,000 under thorough, 500
+otherwise.
 """
 
 import os
@@ -17,8 +18,9 @@ import pytest
 
 from vkmap_cts.fixtures.crosscheck.bench import Bench
 from vkmap_cts.fixtures.crosscheck.fuzz import Tally, fuzz, run
-from vkmap_cts.fixtures.crosscheck.layer import installed_version, layer_unusable_reason
+from vkmap_cts.fixtures.crosscheck.layer import LAYER, installed_version, layer_unusable_reason
 from vkmap_cts.fixtures.plugins.options import ENV_LAYER, ENV_UUID
+from vkmap_cts.fixtures.rules.coverage import host_lacks
 from vkmap_cts.fixtures.vk.abi import api_version_string
 
 EXAMPLES = {"ci": 5000, "thorough": 100_000}
@@ -28,10 +30,10 @@ DEFAULT_EXAMPLES = 500
 @pytest.fixture(scope="module")
 def bench():
     if os.environ.get(ENV_LAYER) != "1":
-        pytest.skip("NotSupported: the differential fuzz runs with --vk-layer")
+        host_lacks("--vk-layer (the differential fuzz runs under the validation layer)", "the run")
     reason = layer_unusable_reason()
     if reason:
-        pytest.skip(f"NotSupported: {reason}")
+        host_lacks(f"a {LAYER} that validates VK_KHR_map_memory2 ({reason})")
     b = Bench(os.environ.get(ENV_UUID))
     yield b
     b.close()
