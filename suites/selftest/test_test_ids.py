@@ -100,8 +100,8 @@ def test_a_baseline_naming_an_old_id_expects_the_new_one(tmp_path):
         "new ID",
         f"vkmap-cts: --baseline {base}:4: 'suites/no_such.py::test_x' matches no test",
     ]
-    result = gate.compare([{"nodeid": NEW, "outcome": "Crash"}], expected)
-    assert result["new_failures"] == [] and result["expected_failures"] == [(NEW, "Crash")]
+    result = gate.judged([{"nodeid": NEW, "outcome": "Crash"}], expected, str(base))
+    assert result["failures"] == [] and result["expected"] == [NEW]
 
 
 def test_skips_and_flakes_lines(tmp_path):
