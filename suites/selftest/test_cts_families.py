@@ -1,5 +1,5 @@
 """Every family of Khronos' CTS memory-mapping cases (fixtures/rules/cts.py) has a test here, run with every
-parameter the family needs, and the README's table is the one the family list gives."""
+parameter the family needs, and the table of docs/depth-against-cts.md is the one the family list gives."""
 
 import subprocess
 import sys
@@ -62,8 +62,8 @@ def test_a_family_without_a_test_or_a_parameter_is_reported():
     assert cts.gaps(collected, families[1:2][:0]) == []
 
 
-def test_readme_table_is_the_family_list():
-    """The README's CTS table is `python -m vkmap_cts.fixtures.rules.cts`'s."""
-    assert cts.markdown() in (ROOT / "README.md").read_text(), (
-        "README.md: paste the output of `python -m vkmap_cts.fixtures.rules.cts`"
+def test_depth_page_table_is_the_family_list():
+    """The CTS table of docs/depth-against-cts.md is `python -m vkmap_cts.fixtures.rules.cts`'s."""
+    assert cts.markdown() in (ROOT / "docs" / "depth-against-cts.md").read_text(), (
+        "docs/depth-against-cts.md: paste the output of `python -m vkmap_cts.fixtures.rules.cts`"
     )

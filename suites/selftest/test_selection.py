@@ -206,7 +206,7 @@ def _registered_options(nodes) -> set[str]:
 
 
 def _variables_read(nodes) -> set[str]:
-    """The suite's own variables named in its sources, and the public ones the README lists."""
+    """The suite's own variables named in its sources, and the public ones docs/gate-and-reports.md lists."""
     own = {
         n.value
         for n in nodes
